@@ -1,0 +1,1 @@
+"""Shared services of the addon: clients, credentials, error mapping."""

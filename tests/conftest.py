@@ -1,0 +1,106 @@
+"""Fixtures shared by unit and integration tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from loguru import logger
+
+from redis_rooms_pkg.addon import RedisRoomsAddon
+from servers import RedisServer, SilentServer
+
+PASSWORD = "pw-Zq8!redis-test-secret"  # the integration servers' password
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/integration runs against real servers: mark it so."""
+    for item in items:
+        if "integration" in Path(str(item.fspath)).parts:
+            item.add_marker(pytest.mark.integration)
+
+
+def entry(**options: Any) -> dict[str, Any]:
+    """An addon entry shaped like the spec's: options inside "config"."""
+    return {
+        "id": options.pop("id", "redis-cache"),
+        "type": "redis",
+        "name": "Redis Cache",
+        "enabled": True,
+        "config": options,
+        "secrets": {"redis_password": "REDIS_PASSWORD"},
+    }
+
+
+@pytest.fixture
+def log_lines() -> Iterator[list[str]]:
+    """Every log record at every level (TRACE up), with its bound extras and any exception."""
+    lines: list[str] = []
+    sink = logger.add(
+        lambda message: lines.append(str(message)),
+        level="TRACE",
+        format="{level} {name}:{function} {message} {extra} {exception}",
+        backtrace=True,
+        diagnose=True,
+    )
+    yield lines
+    logger.remove(sink)
+
+
+@pytest.fixture
+def embedded() -> Iterator[RedisRoomsAddon]:
+    """An addon on its own in-process fakeredis server."""
+    addon = RedisRoomsAddon()
+    assert addon.loadAddonConfig(entry(mode="embedded"))
+    yield addon
+    addon.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server with a password, shared by the session's integration tests."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"), password=PASSWORD).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server(redis_server: RedisServer) -> RedisServer:
+    """The shared real server, emptied for this test (and restarted if a test stopped it)."""
+    if redis_server.proc is None:
+        redis_server.start()
+    redis_server.client().flushall()
+    return redis_server
+
+
+@pytest.fixture
+def make_addon() -> Iterator[Callable[..., RedisRoomsAddon]]:
+    """Build configured addons the way the engine does; all are closed after the test."""
+    made: list[RedisRoomsAddon] = []
+
+    def build(password: str | None = None, **options: Any) -> RedisRoomsAddon:
+        addon = RedisRoomsAddon()
+        assert addon.loadAddonConfig(entry(**options))
+        if password is not None:
+            assert addon.loadCredentials(redis_password=password)
+        made.append(addon)
+        return addon
+
+    yield build
+    for addon in made:
+        addon.close()
+
+
+@pytest.fixture
+def real_addon(server: RedisServer, make_addon: Callable[..., RedisRoomsAddon]) -> RedisRoomsAddon:
+    """An addon connected to the real server with the right password."""
+    return make_addon(password=PASSWORD, host="127.0.0.1", port=server.port, socket_timeout=2)
+
+
+@pytest.fixture
+def silent_server() -> Iterator[SilentServer]:
+    server = SilentServer()
+    yield server
+    server.close()
