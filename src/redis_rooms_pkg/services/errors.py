@@ -5,8 +5,8 @@ from __future__ import annotations
 import socket
 import ssl
 
-import redis
 from pydantic import ValidationError
+from redis import exceptions as rx
 
 
 class AddonError(Exception):
@@ -27,7 +27,7 @@ def _validation_message(exc: ValidationError) -> str:
     return "invalid input: " + "; ".join(parts)
 
 
-def _error_code(exc: redis.ResponseError) -> str:
+def _error_code(exc: rx.ResponseError) -> str:
     """The error code Redis puts first in an error reply (WRONGTYPE, OOM, NOPERM, ERR...)."""
     text = str(exc)
     return text.split(" ", 1)[0] if text else ""
@@ -53,31 +53,31 @@ def describe(exc: BaseException, target: str, socket_timeout: float) -> tuple[in
         return exc.code, exc.message
     if isinstance(exc, ValidationError):
         return 400, _validation_message(exc)
-    if isinstance(exc, redis.AuthenticationError):
+    if isinstance(exc, rx.AuthenticationError):
         return 401, (
             f"{target} rejected the credentials: check the redis_password secret "
             "(and username, if the server uses ACL users)"
         )
-    if isinstance(exc, redis.AuthorizationError | redis.exceptions.NoPermissionError):
+    if isinstance(exc, rx.AuthorizationError | rx.NoPermissionError):
         return 403, f"{target} denied the command to this user: {exc}"
-    if isinstance(exc, redis.BusyLoadingError):
+    if isinstance(exc, rx.BusyLoadingError):
         return 503, f"{target} is loading its dataset into memory; try again shortly"
-    if isinstance(exc, redis.TimeoutError):
+    if isinstance(exc, rx.TimeoutError):
         return 504, (
             f"{target} did not answer within the timeout ({socket_timeout:g}s socket_timeout); "
             "the server may be overloaded or blocked"
         )
-    if isinstance(exc, redis.ConnectionError):
+    if isinstance(exc, rx.ConnectionError):
         return 503, f"cannot reach {target}: {_connection_cause(exc)}"
-    if isinstance(exc, redis.exceptions.OutOfMemoryError):
+    if isinstance(exc, rx.OutOfMemoryError):
         return 507, f"{target} is out of memory (maxmemory reached with a noeviction policy)"
-    if isinstance(exc, redis.exceptions.ReadOnlyError):
+    if isinstance(exc, rx.ReadOnlyError):
         return 503, f"{target} is a read-only replica; point the addon at the primary"
-    if isinstance(exc, redis.ResponseError):
+    if isinstance(exc, rx.ResponseError):
         if _error_code(exc) == "WRONGTYPE":
             return 409, "the key holds a different Redis type than this action works on"
         return 502, f"{target} refused the command: {exc}"
-    if isinstance(exc, redis.DataError):
+    if isinstance(exc, rx.DataError):
         return 400, f"invalid input: {exc}"
     if isinstance(exc, UnicodeDecodeError):
         return 422, (

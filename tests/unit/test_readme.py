@@ -1,0 +1,128 @@
+"""The README is the product's front door: its tables, examples and commands match the code."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from redis_rooms_pkg.actions import CATALOGUE
+from redis_rooms_pkg.configuration import BaseAddonConfig, CustomAddonConfig
+from redis_rooms_pkg.configuration.addonconfig import KNOWN_SECRETS
+
+ROOT = Path(__file__).parents[2]
+README = (ROOT / "README.md").read_text()
+
+
+def section(title: str, text: str = README) -> str:
+    """The text of the section headed ``title`` (until the next heading of the same level)."""
+    match = re.search(rf"^(#+) {re.escape(title)}\s*$", text, re.M)
+    assert match, f"README has no section {title!r}"
+    level = len(match.group(1))
+    rest = text[match.end() :]
+    end = re.search(rf"^#{{1,{level}}} ", rest, re.M)
+    return rest[: end.start()] if end else rest
+
+
+def table(text: str) -> dict[str, list[str]]:
+    """Body rows of the first markdown table in ``text``, keyed by the first cell (no backticks)."""
+    lines = [line.strip() for line in text.splitlines() if line.startswith("|")]
+    rows = {}
+    for line in lines[2:]:  # after the header and its separator
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        rows[cells[0].strip("`")] = cells[1:]
+    return rows
+
+
+def json_blocks(text: str) -> list:
+    return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.S)]
+
+
+def default_text(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return json.dumps(value) if not isinstance(value, float) else f"{value:g}"
+
+
+def test_quickstart_is_exactly_make_demo_and_make_test() -> None:
+    block = re.search(r"```bash\n(.*?)```", section("Quickstart"), re.S).group(1)
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    assert commands == ["make demo", "make test"]
+
+
+def test_base_fields_table_matches_the_model() -> None:
+    rows = table(section("BaseAddonConfig Fields"))
+    assert list(rows) == list(BaseAddonConfig.model_fields)
+
+
+def test_redis_fields_table_matches_the_model() -> None:
+    rows = table(section("CustomAddonConfig Fields (redis-specific)"))
+    options = [f for f in CustomAddonConfig.model_fields if f not in BaseAddonConfig.model_fields]
+    assert list(rows) == options
+    for name in options:
+        field = CustomAddonConfig.model_fields[name]
+        assert rows[name][2] == default_text(field.default), name
+        assert rows[name][3].startswith(field.description.split(" (")[0]), name
+
+
+def test_secrets_table_lists_every_known_secret() -> None:
+    rows = table(section("Required Secrets"))
+    assert set(rows) == set(KNOWN_SECRETS)
+    env_example = (ROOT / ".env.example").read_text()
+    for cells in rows.values():
+        assert f"{cells[0].strip('`')}=" in env_example
+
+
+def bullets(text: str, heading: str) -> list[str]:
+    part = text.split(f"**{heading}:**", 1)[1].split("**", 1)[0]
+    return re.findall(r"^- `(\w+)`", part, re.M)
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_action_reference_matches_the_models(name: str) -> None:
+    text = section(name)
+    spec = CATALOGUE[name]
+    assert bullets(text, "Parameters") == list(spec.input.model_fields)
+    assert sorted(bullets(text, "Output Structure")) == sorted(spec.output.model_fields)
+    examples = json_blocks(text)
+    assert examples, f"{name} has no workflow JSON example"
+    assert all(example["action"].endswith(f"::{name}") for example in examples)
+
+
+def test_every_action_has_a_section() -> None:
+    documented = set(re.findall(r"^### (\w+)\s*$", section("Available Actions"), re.M))
+    assert documented == set(CATALOGUE)
+
+
+@pytest.mark.parametrize(
+    ("title", "example"),
+    [
+        pytest.param("Caching API Responses", "api_caching.json", id="api-caching"),
+        pytest.param("Session Management", "session_management.json", id="sessions"),
+    ],
+)
+def test_use_cases_are_the_shipped_examples(title: str, example: str) -> None:
+    (documented,) = json_blocks(section(title))
+    shipped = json.loads((ROOT / "examples" / example).read_text())
+    assert documented["steps"] == shipped["steps"]
+
+
+def test_addon_configuration_example_is_the_shipped_entry() -> None:
+    (documented,) = json_blocks(section("Addon Configuration"))
+    shipped = json.loads((ROOT / "examples" / "session_management.json").read_text())
+    assert documented["addons"] == shipped["addons"]
+    CustomAddonConfig(**documented["addons"][0])
+
+
+def test_python_snippet_runs_as_shown() -> None:
+    code = re.search(r"```python\n(.*?)```", section("Using the addon from Python"), re.S).group(1)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, "README", "exec"), {})
+    assert printed.getvalue().strip() == "hello"
