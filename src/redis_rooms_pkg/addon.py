@@ -1,6 +1,7 @@
 """RedisRoomsAddon: the class the Rooms AI engine loads; it validates, dispatches and answers."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: agent addons build tool schemas from these
+# signatures (inspect.signature + pydantic.create_model) and need real types, not strings.
 
 import threading
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from loguru import logger
 from pydantic import ValidationError
 
 from redis_rooms_pkg.actions import CATALOGUE, ActionResponse
-from redis_rooms_pkg.actions.base import ActionContext, Keyspace
+from redis_rooms_pkg.actions.base import ActionContext, Encoding, Keyspace
 from redis_rooms_pkg.configuration import CustomAddonConfig
 from redis_rooms_pkg.configuration.addonconfig import KNOWN_SECRETS
 from redis_rooms_pkg.services import errors
@@ -93,7 +94,7 @@ class RedisRoomsAddon:
             context.client.close()
             context.client.connection_pool.disconnect()
 
-    def __enter__(self) -> RedisRoomsAddon:
+    def __enter__(self) -> "RedisRoomsAddon":
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -117,32 +118,91 @@ class RedisRoomsAddon:
                 self._context = ActionContext(
                     client=build_client(self.config, self.credentials),
                     keys=Keyspace(self.config.key_prefix),
+                    max_value_bytes=self.config.max_value_bytes,
                 )
             return self._context
 
     # --- actions ----------------------------------------------------------------------------
 
-    def set_key(self, key: str, value: Any, ex: int | None = None) -> ActionResponse:
+    def set_key(
+        self,
+        key: str,
+        value: Any,
+        ex: int | None = None,
+        px: int | None = None,
+        nx: bool = False,
+        xx: bool = False,
+        keep_ttl: bool = False,
+        get_previous: bool = False,
+        encoding: Encoding = "text",
+    ) -> ActionResponse:
         """Store a value in Redis at a key, optionally expiring after ex seconds."""
-        return self._dispatch("set_key", {"key": key, "value": value, "ex": ex})
+        return self._dispatch("set_key", _given(locals()))
 
-    def get_key(self, key: str) -> ActionResponse:
+    def get_key(
+        self, key: str, with_ttl: bool = False, encoding: Encoding = "text"
+    ) -> ActionResponse:
         """Read the value stored at a key; found is false when the key does not exist."""
-        return self._dispatch("get_key", {"key": key})
+        return self._dispatch("get_key", _given(locals()))
 
-    def delete_key(self, key: str) -> ActionResponse:
-        """Remove a key; deleted is false when it did not exist."""
-        return self._dispatch("delete_key", {"key": key})
+    def delete_key(self, key: str | None = None, keys: list[str] | None = None) -> ActionResponse:
+        """Remove a key (or a list of keys); deleted is false when none existed."""
+        return self._dispatch("delete_key", _given(locals()))
 
-    def list_keys(self, pattern: str = "*") -> ActionResponse:
-        """List the keys matching a glob pattern (incremental SCAN, never KEYS)."""
-        return self._dispatch("list_keys", {"pattern": pattern})
+    def list_keys(
+        self,
+        pattern: str = "*",
+        limit: int = 1000,
+        cursor: str = "0",
+        with_values: bool = False,
+        encoding: Encoding = "text",
+    ) -> ActionResponse:
+        """List the keys matching a glob pattern, a page at a time (SCAN, never KEYS)."""
+        return self._dispatch("list_keys", _given(locals()))
+
+    def exists_key(self, keys: list[str]) -> ActionResponse:
+        """Tell which of the given keys exist (exists per key, count of those that do)."""
+        return self._dispatch("exists_key", _given(locals()))
+
+    def expire_key(
+        self, key: str, ex: int | None = None, px: int | None = None, persist: bool = False
+    ) -> ActionResponse:
+        """Set a key's expiry (ex seconds or px milliseconds) or remove it (persist)."""
+        return self._dispatch("expire_key", _given(locals()))
+
+    def get_ttl(self, key: str) -> ActionResponse:
+        """Read a key's time to live in seconds (-1: never expires; found false if absent)."""
+        return self._dispatch("get_ttl", _given(locals()))
+
+    def get_many(self, keys: list[str], encoding: Encoding = "text") -> ActionResponse:
+        """Read several keys in one round trip (values per key, null when absent)."""
+        return self._dispatch("get_many", _given(locals()))
+
+    def set_many(
+        self,
+        items: dict[str, Any],
+        ex: int | None = None,
+        nx: bool = False,
+        encoding: Encoding = "text",
+    ) -> ActionResponse:
+        """Store several keys in one round trip, optionally expiring and only if absent (nx)."""
+        return self._dispatch("set_many", _given(locals()))
+
+    def delete_matching(
+        self, pattern: str, limit: int = 10000, allow_all: bool = False
+    ) -> ActionResponse:
+        """Delete the keys matching a glob pattern, at most limit per call (SCAN + UNLINK)."""
+        return self._dispatch("delete_matching", _given(locals()))
 
     # --- dispatch ---------------------------------------------------------------------------
 
     def _dispatch(self, name: str, params: dict[str, Any]) -> ActionResponse:
         spec = CATALOGUE[name]
         try:
+            if spec.writes and self.config is not None and self.config.read_only:
+                raise errors.AddonError(
+                    403, f"addon is read-only: {name} changes data and was refused (read_only)"
+                )
             validated = spec.input.model_validate(params)
             output = spec.run(self.context(), validated)
         except Exception as exc:
@@ -160,6 +220,11 @@ class RedisRoomsAddon:
         if self.config is None:
             return errors.describe(exc, "Redis", 0)
         return errors.describe(exc, self.config.describe_target(), self.config.socket_timeout)
+
+
+def _given(arguments: dict[str, Any]) -> dict[str, Any]:
+    """An action method's arguments (its ``locals()`` before anything else) without ``self``."""
+    return {name: value for name, value in arguments.items() if name != "self"}
 
 
 def _fakeredis_available() -> bool:

@@ -1,35 +1,60 @@
-"""get_key: read the value stored at a key."""
+"""get_key: read the value stored at a key, as text, parsed JSON or base64, with its TTL."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
+    ENCODING_HELP,
+    RAW,
     ActionContext,
     ActionInput,
     ActionOutput,
     ActionSpec,
+    Encoding,
     Key,
-    as_text,
+    decode_value,
+    ttl_seconds,
 )
 
 
 class GetKeyInput(ActionInput):
     key: Key
+    with_ttl: bool = Field(default=False, description="Also return the key's time to live (ttl)")
+    encoding: Encoding = Field(default="text", description=ENCODING_HELP)
 
 
 class GetKeyOutput(ActionOutput):
     key: str = Field(default="", description="Redis key that was retrieved")
     value: str | None = Field(default=None, description="Value stored at the key (null if absent)")
     found: bool = Field(default=False, description="Whether the key was found")
+    data: Any = Field(
+        default=None, description='With encoding "json": the parsed value (null otherwise)'
+    )
+    ttl: int | None = Field(
+        default=None,
+        description="With with_ttl: seconds left, -1 when the key never expires (null if absent)",
+    )
 
 
 def get_key(ctx: ActionContext, params: GetKeyInput) -> GetKeyOutput:
-    raw = ctx.client.get(ctx.keys.key(params.key))
+    stored = ctx.keys.key(params.key)
+    if params.with_ttl:
+        # GET and TTL pipelined in one round trip (raw replies need a non-transactional pipeline)
+        pipe = ctx.client.pipeline(transaction=False)
+        pipe.execute_command("GET", stored, **RAW)
+        pipe.ttl(stored)
+        raw, ttl = pipe.execute()
+        ttl = ttl_seconds(ttl)
+    else:
+        raw, ttl = ctx.client.execute_command("GET", stored, **RAW), None
     if raw is None:
         return GetKeyOutput(key=params.key, found=False, message=f"{params.key!r} not found")
+    value, data = decode_value(raw, params.encoding, params.key)
     return GetKeyOutput(
-        key=params.key, value=as_text(raw), found=True, message=f"found {params.key!r}"
+        key=params.key, value=value, found=True, data=data, ttl=ttl, message=f"found {params.key!r}"
     )
 
 

@@ -1,51 +1,124 @@
-"""set_key: store a value at a key, optionally expiring after ``ex`` seconds."""
+"""set_key: store a value at a key in one atomic SET, with optional expiry and conditions."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from redis_rooms_pkg.actions.base import (
+    ENCODING_HELP,
+    RAW,
     ActionContext,
     ActionInput,
     ActionOutput,
     ActionSpec,
+    Encoding,
     Key,
+    Milliseconds,
     Seconds,
+    decode_value,
+    encode_value,
 )
+from redis_rooms_pkg.services.errors import AddonError
 
 
 class SetKeyInput(ActionInput):
     key: Key
-    value: str | bytes = Field(
+    value: Any = Field(
         description="Value to store; numbers, booleans, objects and arrays are stored as JSON text"
     )
     ex: Seconds | None = Field(default=None, description="Expiration time in seconds")
+    px: Milliseconds | None = Field(default=None, description="Expiration time in milliseconds")
+    nx: bool = Field(default=False, description="Only set the key if it does not exist yet")
+    xx: bool = Field(default=False, description="Only set the key if it already exists")
+    keep_ttl: bool = Field(default=False, description="Keep the key's current time to live")
+    get_previous: bool = Field(
+        default=False, description="Also return the value the key held before (in previous)"
+    )
+    encoding: Encoding = Field(default="text", description=ENCODING_HELP)
 
     @field_validator("value", mode="before")
     @classmethod
-    def _to_text(cls, value: Any) -> Any:
+    def _not_null(cls, value: Any) -> Any:
         if value is None:
             raise ValueError("is required (got null); pass a string or a JSON-serialisable value")
-        if isinstance(value, str | bytes):
-            return value
-        try:
-            return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"cannot be stored as JSON text ({type(value).__name__})") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _compatible(self) -> SetKeyInput:
+        conflicts = [
+            ("ex", "px", self.ex is not None and self.px is not None),
+            ("nx", "xx", self.nx and self.xx),
+            ("keep_ttl", "ex", self.keep_ttl and self.ex is not None),
+            ("keep_ttl", "px", self.keep_ttl and self.px is not None),
+        ]
+        for first, second, clash in conflicts:
+            if clash:
+                raise ValueError(f"{first} and {second} cannot be used together; keep one")
+        return self
 
 
 class SetKeyOutput(ActionOutput):
     key: str = Field(default="", description="Redis key that was set")
     success: bool = Field(default=False, description="Whether the operation was successful")
+    written: bool = Field(
+        default=False, description="Whether the value was stored (false when nx or xx prevented it)"
+    )
+    previous: str | None = Field(
+        default=None,
+        description="With get_previous: the value before the call (null if the key was absent)",
+    )
+
+
+def _set_args(params: SetKeyInput, stored_key: str, data: bytes) -> list[Any]:
+    """One SET command carrying every option, so value, expiry and condition apply atomically."""
+    args: list[Any] = ["SET", stored_key, data]
+    if params.ex is not None:
+        args += ["EX", params.ex]
+    if params.px is not None:
+        args += ["PX", params.px]
+    if params.nx:
+        args.append("NX")
+    if params.xx:
+        args.append("XX")
+    if params.keep_ttl:
+        args.append("KEEPTTL")
+    if params.get_previous:
+        args.append("GET")
+    return args
 
 
 def set_key(ctx: ActionContext, params: SetKeyInput) -> SetKeyOutput:
-    stored = bool(ctx.client.set(ctx.keys.key(params.key), params.value, ex=params.ex))
+    data = encode_value(ctx, params.value, params.encoding, params.key)
+    args = _set_args(params, ctx.keys.key(params.key), data)
+    reply = ctx.client.execute_command(*args, get=params.get_previous, **RAW)
+    previous, note = None, ""
+    if params.get_previous:
+        # SET ... GET answers the old value; whether it wrote follows from the condition.
+        written = not (params.nx and reply is not None) and not (params.xx and reply is None)
+        if reply is not None:
+            previous, note = _previous(reply, params)
+    else:
+        written = bool(reply)
     expiry = f" (expires in {params.ex}s)" if params.ex else ""
-    return SetKeyOutput(key=params.key, success=stored, message=f"stored {params.key!r}{expiry}")
+    expiry = f" (expires in {params.px}ms)" if params.px else expiry
+    if written:
+        message = f"stored {params.key!r}{expiry}"
+    else:
+        why = "it already exists (nx)" if params.nx else "it does not exist (xx)"
+        message = f"did not store {params.key!r}: {why}"
+    return SetKeyOutput(
+        key=params.key, success=True, written=written, previous=previous, message=message + note
+    )
+
+
+def _previous(reply: bytes, params: SetKeyInput) -> tuple[str | None, str]:
+    """The old value as text (base64 text for "base64"); the SET already ran, so never raise."""
+    try:
+        return decode_value(reply, "base64" if params.encoding == "base64" else "text", "")[0], ""
+    except AddonError:
+        return None, '; the previous value is not UTF-8 text: use encoding "base64" to get it'
 
 
 SPEC = ActionSpec(

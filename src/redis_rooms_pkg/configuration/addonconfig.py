@@ -13,6 +13,7 @@ DEFAULT_PORT = 6379
 DEFAULT_SOCKET_TIMEOUT = 5  # s
 DEFAULT_SOCKET_CONNECT_TIMEOUT = 5  # s
 DEFAULT_RETRY_ATTEMPTS = 3  # retries after the first try, on connection errors only
+DEFAULT_MAX_VALUE_BYTES = 1024 * 1024  # bytes (1 MiB), largest value a write action stores
 
 # Secret keys this addon understands (the keys of the entry's "secrets" map).
 KNOWN_SECRETS = ("redis_password",)
@@ -53,6 +54,15 @@ class CustomAddonConfig(BaseAddonConfig):
         ge=0,
         le=10,
         description="Retries after a connection error, with exponential backoff and jitter",
+    )
+    read_only: bool = Field(
+        default=False,
+        description="Refuse every action that writes or deletes (403); for agents that only read",
+    )
+    max_value_bytes: int = Field(
+        default=DEFAULT_MAX_VALUE_BYTES,
+        ge=1,
+        description="Largest value in bytes a write action stores; larger values are refused (413)",
     )
 
     @model_validator(mode="before")

@@ -1,0 +1,80 @@
+"""expire_key: set, change or remove a key's expiry."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from redis_rooms_pkg.actions.base import (
+    ActionContext,
+    ActionInput,
+    ActionOutput,
+    ActionSpec,
+    Key,
+    Milliseconds,
+    Seconds,
+    ttl_seconds,
+)
+
+
+class ExpireKeyInput(ActionInput):
+    key: Key
+    ex: Seconds | None = Field(default=None, description="Expire the key after this many seconds")
+    px: Milliseconds | None = Field(
+        default=None, description="Expire the key after this many milliseconds"
+    )
+    persist: bool = Field(default=False, description="Remove the expiry: the key never expires")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ExpireKeyInput:
+        given = [name for name in ("ex", "px") if getattr(self, name) is not None]
+        given += ["persist"] if self.persist else []
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of ex, px or persist=true"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        return self
+
+
+class ExpireKeyOutput(ActionOutput):
+    key: str = Field(default="", description="Redis key whose expiry was changed")
+    updated: bool = Field(
+        default=False,
+        description="Whether the expiry changed (false: key absent, or persist on a key "
+        "without expiry)",
+    )
+    ttl: int | None = Field(
+        default=None,
+        description="Seconds left afterwards, -1 when it never expires (null if absent)",
+    )
+
+
+def expire_key(ctx: ActionContext, params: ExpireKeyInput) -> ExpireKeyOutput:
+    stored = ctx.keys.key(params.key)
+    pipe = ctx.client.pipeline(transaction=True)  # the change and the TTL it left, atomically
+    if params.ex is not None:
+        pipe.expire(stored, params.ex)
+    elif params.px is not None:
+        pipe.pexpire(stored, params.px)
+    else:
+        pipe.persist(stored)
+    pipe.ttl(stored)
+    updated, ttl = pipe.execute()
+    ttl = ttl_seconds(ttl)
+    if ttl is None:
+        message = f"{params.key!r} not found"
+    elif not updated:
+        message = f"{params.key!r} already had no expiry"
+    else:
+        message = f"{params.key!r} " + ("never expires" if ttl == -1 else f"expires in {ttl}s")
+    return ExpireKeyOutput(key=params.key, updated=bool(updated), ttl=ttl, message=message)
+
+
+SPEC = ActionSpec(
+    name="expire_key",
+    summary="Set a key's expiry (ex seconds or px milliseconds) or remove it (persist).",
+    input=ExpireKeyInput,
+    output=ExpireKeyOutput,
+    run=expire_key,
+    read_only=False,
+)

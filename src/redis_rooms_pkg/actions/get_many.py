@@ -1,0 +1,66 @@
+"""get_many: read several keys in one MGET."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from redis_rooms_pkg.actions.base import (
+    ENCODING_HELP,
+    RAW,
+    ActionContext,
+    ActionInput,
+    ActionOutput,
+    ActionSpec,
+    Encoding,
+    Keys,
+    decode_value,
+)
+
+
+class GetManyInput(ActionInput):
+    keys: Keys
+    encoding: Encoding = Field(default="text", description=ENCODING_HELP)
+
+
+class GetManyOutput(ActionOutput):
+    values: dict[str, str | None] = Field(
+        default_factory=dict, description="key -> value (null when absent or not a string key)"
+    )
+    found_count: int = Field(default=0, description="Number of keys that had a value")
+    data: dict[str, Any] | None = Field(
+        default=None, description='With encoding "json": key -> parsed value (null if absent)'
+    )
+
+
+def mget_raw(ctx: ActionContext, names: list[str]) -> list[bytes | None]:
+    """The stored bytes of each key, in order (one MGET)."""
+    return list(ctx.client.execute_command("MGET", *(ctx.keys.key(n) for n in names), **RAW))
+
+
+def get_many(ctx: ActionContext, params: GetManyInput) -> GetManyOutput:
+    names = list(dict.fromkeys(params.keys))
+    values: dict[str, str | None] = {}
+    data: dict[str, Any] = {}
+    for name, raw in zip(names, mget_raw(ctx, names), strict=True):
+        values[name], data[name] = (
+            (None, None) if raw is None else decode_value(raw, params.encoding, name)
+        )
+    found = sum(value is not None for value in values.values())
+    return GetManyOutput(
+        values=values,
+        found_count=found,
+        data=data if params.encoding == "json" else None,
+        message=f"found {found} of {len(names)} key(s)",
+    )
+
+
+SPEC = ActionSpec(
+    name="get_many",
+    summary="Read several keys in one round trip (values per key, null when absent).",
+    input=GetManyInput,
+    output=GetManyOutput,
+    run=get_many,
+    read_only=True,
+)

@@ -1,0 +1,44 @@
+"""get_ttl: read how long a key has left to live."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from redis_rooms_pkg.actions.base import (
+    ActionContext,
+    ActionInput,
+    ActionOutput,
+    ActionSpec,
+    Key,
+    ttl_seconds,
+)
+
+
+class GetTtlInput(ActionInput):
+    key: Key
+
+
+class GetTtlOutput(ActionOutput):
+    key: str = Field(default="", description="Redis key that was looked at")
+    found: bool = Field(default=False, description="Whether the key exists")
+    ttl: int | None = Field(
+        default=None, description="Seconds left, -1 when the key never expires (null if absent)"
+    )
+
+
+def get_ttl(ctx: ActionContext, params: GetTtlInput) -> GetTtlOutput:
+    ttl = ttl_seconds(ctx.client.ttl(ctx.keys.key(params.key)))
+    if ttl is None:
+        return GetTtlOutput(key=params.key, message=f"{params.key!r} not found")
+    left = "never expires" if ttl == -1 else f"expires in {ttl}s"
+    return GetTtlOutput(key=params.key, found=True, ttl=ttl, message=f"{params.key!r} {left}")
+
+
+SPEC = ActionSpec(
+    name="get_ttl",
+    summary="Read a key's time to live in seconds (-1: never expires; found false if absent).",
+    input=GetTtlInput,
+    output=GetTtlOutput,
+    run=get_ttl,
+    read_only=True,
+)

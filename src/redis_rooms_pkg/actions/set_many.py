@@ -1,0 +1,81 @@
+"""set_many: store several keys in one pipelined round trip."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from redis_rooms_pkg.actions.base import (
+    ENCODING_HELP,
+    MAX_BATCH,
+    ActionContext,
+    ActionInput,
+    ActionOutput,
+    ActionSpec,
+    Encoding,
+    Key,
+    Seconds,
+    encode_value,
+)
+
+
+class SetManyInput(ActionInput):
+    items: Annotated[
+        dict[Key, Any],
+        Field(min_length=1, max_length=MAX_BATCH, description="key -> value to store"),
+    ]
+    ex: Seconds | None = Field(default=None, description="Expiration time in seconds, every key")
+    nx: bool = Field(default=False, description="Only set the keys that do not exist yet")
+    encoding: Encoding = Field(default="text", description=ENCODING_HELP)
+
+
+class SetManyOutput(ActionOutput):
+    count: int = Field(default=0, description="Number of keys written")
+    success: bool = Field(default=False, description="Whether the operation was successful")
+    skipped: list[str] = Field(
+        default_factory=list, description="With nx: the keys left alone because they existed"
+    )
+
+
+def mset(ctx: ActionContext, data: dict[str, bytes]) -> None:
+    """All keys in one MSET (atomic, no expiry)."""
+    ctx.client.mset({ctx.keys.key(name): value for name, value in data.items()})
+
+
+def set_each(ctx: ActionContext, data: dict[str, bytes], ex: int | None, nx: bool) -> list[bool]:
+    """One SET per key (value, expiry and condition atomic per key), pipelined in one trip."""
+    pipe = ctx.client.pipeline(transaction=False)
+    for name, value in data.items():
+        pipe.set(ctx.keys.key(name), value, ex=ex, nx=nx)
+    return [bool(reply) for reply in pipe.execute()]
+
+
+def set_many(ctx: ActionContext, params: SetManyInput) -> SetManyOutput:
+    # Every value is encoded and size-checked before anything is sent: all or nothing on 400/413.
+    data = {name: encode_value(ctx, v, params.encoding, name) for name, v in params.items.items()}
+    if params.ex is None and not params.nx:
+        mset(ctx, data)
+        written = list(data)
+    else:
+        replies = set_each(ctx, data, params.ex, params.nx)
+        written = [name for name, ok in zip(data, replies, strict=True) if ok]
+    done = set(written)
+    skipped = [name for name in data if name not in done]
+    note = f" ({len(skipped)} existed, left alone)" if skipped else ""
+    return SetManyOutput(
+        count=len(written),
+        success=True,
+        skipped=skipped,
+        message=f"stored {len(written)} of {len(data)} key(s){note}",
+    )
+
+
+SPEC = ActionSpec(
+    name="set_many",
+    summary="Store several keys in one round trip, optionally expiring and only if absent (nx).",
+    input=SetManyInput,
+    output=SetManyOutput,
+    run=set_many,
+    read_only=False,
+)
