@@ -13,6 +13,8 @@ def test_set_then_get_round_trip(embedded: RedisRoomsAddon) -> None:
     assert stored.output.model_dump() == {
         "key": "session:42",
         "success": True,
+        "written": True,
+        "previous": None,
         "message": "stored 'session:42'",
     }
     got = embedded.get_key("session:42")
