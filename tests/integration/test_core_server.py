@@ -32,7 +32,7 @@ def test_list_keys_uses_scan_never_keys(real_addon: RedisRoomsAddon, server: Red
         pipe.set("other", 1)
         pipe.execute()
     raw.config_resetstat()
-    listed = real_addon.list_keys("item:*")
+    listed = real_addon.list_keys("item:*", limit=10_000)  # the default page is 1000 keys
     assert listed.code == 200
     assert listed.output.count == 2500
     assert set(listed.output.keys) == {f"item:{i}" for i in range(2500)}

@@ -21,32 +21,97 @@ def tool_schema(method: Any) -> dict:
     return create_model(f"{method.__name__}_tool", **fields).model_json_schema()
 
 
+def optional(kind: str, name: str) -> dict:
+    return {"anyOf": [{"type": kind}, {"type": "null"}], "default": None, "title": name}
+
+
+def flag(name: str) -> dict:
+    return {"default": False, "title": name, "type": "boolean"}
+
+
+ENCODING = {
+    "default": "text",
+    "enum": ["text", "json", "base64"],
+    "title": "Encoding",
+    "type": "string",
+}
+KEY = {"title": "Key", "type": "string"}
+KEYS = {"items": {"type": "string"}, "title": "Keys", "type": "array"}
+
 EXPECTED = {
     "set_key": {
         "properties": {
-            "key": {"title": "Key", "type": "string"},
+            "key": KEY,
             "value": {"title": "Value"},
-            "ex": {
-                "anyOf": [{"type": "integer"}, {"type": "null"}],
-                "default": None,
-                "title": "Ex",
-            },
+            "ex": optional("integer", "Ex"),
+            "px": optional("integer", "Px"),
+            "nx": flag("Nx"),
+            "xx": flag("Xx"),
+            "keep_ttl": flag("Keep Ttl"),
+            "get_previous": flag("Get Previous"),
+            "encoding": ENCODING,
         },
         "required": ["key", "value"],
     },
     "get_key": {
-        "properties": {"key": {"title": "Key", "type": "string"}},
+        "properties": {"key": KEY, "with_ttl": flag("With Ttl"), "encoding": ENCODING},
         "required": ["key"],
     },
     "delete_key": {
-        "properties": {"key": {"title": "Key", "type": "string"}},
-        "required": ["key"],
-    },
-    "list_keys": {
-        "properties": {"pattern": {"default": "*", "title": "Pattern", "type": "string"}},
+        "properties": {
+            "key": optional("string", "Key"),
+            "keys": {
+                "anyOf": [{"items": {"type": "string"}, "type": "array"}, {"type": "null"}],
+                "default": None,
+                "title": "Keys",
+            },
+        },
         "required": [],
     },
+    "list_keys": {
+        "properties": {
+            "pattern": {"default": "*", "title": "Pattern", "type": "string"},
+            "limit": {"default": 1000, "title": "Limit", "type": "integer"},
+            "cursor": {"default": "0", "title": "Cursor", "type": "string"},
+            "with_values": flag("With Values"),
+            "encoding": ENCODING,
+        },
+        "required": [],
+    },
+    "exists_key": {"properties": {"keys": KEYS}, "required": ["keys"]},
+    "expire_key": {
+        "properties": {
+            "key": KEY,
+            "ex": optional("integer", "Ex"),
+            "px": optional("integer", "Px"),
+            "persist": flag("Persist"),
+        },
+        "required": ["key"],
+    },
+    "get_ttl": {"properties": {"key": KEY}, "required": ["key"]},
+    "get_many": {"properties": {"keys": KEYS, "encoding": ENCODING}, "required": ["keys"]},
+    "set_many": {
+        "properties": {
+            "items": {"additionalProperties": True, "title": "Items", "type": "object"},
+            "ex": optional("integer", "Ex"),
+            "nx": flag("Nx"),
+            "encoding": ENCODING,
+        },
+        "required": ["items"],
+    },
+    "delete_matching": {
+        "properties": {
+            "pattern": {"title": "Pattern", "type": "string"},
+            "limit": {"default": 10000, "title": "Limit", "type": "integer"},
+            "allow_all": flag("Allow All"),
+        },
+        "required": ["pattern"],
+    },
 }
+
+
+def test_every_action_has_an_expected_schema() -> None:
+    assert set(EXPECTED) == set(CATALOGUE)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -69,3 +134,24 @@ def test_every_catalogued_action_is_a_documented_method(name: str) -> None:
 def test_signature_parameters_match_the_input_model(name: str) -> None:
     parameters = list(inspect.signature(getattr(RedisRoomsAddon, name)).parameters)[1:]
     assert parameters == list(CATALOGUE[name].input.model_fields)
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_signature_defaults_are_the_input_model_defaults(name: str) -> None:
+    """A parameter an agent leaves out means the same as the model's default."""
+    parameters = list(inspect.signature(getattr(RedisRoomsAddon, name)).parameters.values())[1:]
+    fields = CATALOGUE[name].input.model_fields
+    for parameter in parameters:
+        field = fields[parameter.name]
+        if parameter.default is inspect.Parameter.empty:
+            assert field.is_required(), parameter.name
+        else:
+            assert field.get_default(call_default_factory=True) == parameter.default, parameter.name
+
+
+def test_catalogue_flags() -> None:
+    reads = {name for name, spec in CATALOGUE.items() if spec.read_only}
+    destructive = {name for name, spec in CATALOGUE.items() if spec.destructive}
+    assert reads == {"get_key", "list_keys", "exists_key", "get_ttl", "get_many"}
+    assert destructive == {"delete_key", "delete_matching"}
+    assert all(not CATALOGUE[name].read_only for name in destructive)
