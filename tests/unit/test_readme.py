@@ -126,3 +126,47 @@ def test_python_snippet_runs_as_shown() -> None:
     with contextlib.redirect_stdout(printed):
         exec(compile(code, "README", "exec"), {})
     assert printed.getvalue().strip() == "hello"
+
+
+def parameter_bullets(text: str) -> dict[str, str]:
+    """Each ``- `name` (...)`` bullet of the Parameters list: name -> what the brackets say."""
+    part = text.split("**Parameters:**", 1)[1].split("**", 1)[0]
+    return dict(re.findall(r"^- `(\w+)` \(([^)]*)\)", part, re.M))
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_parameter_bullets_say_required_and_default_as_the_model(name: str) -> None:
+    fields = CATALOGUE[name].input.model_fields
+    for parameter, brackets in parameter_bullets(section(name)).items():
+        field = fields[parameter]
+        assert ("required" in brackets.split(", ")) == field.is_required(), parameter
+        default = re.search(r"default (.+)$", brackets)
+        if default:
+            assert default.group(1) == default_text(field.default), parameter
+
+
+def filled(value: object) -> object:
+    """A parameter with every ``{{template}}`` rendered as "1" (valid as a key, number, cursor)."""
+    if isinstance(value, dict):
+        return {filled(key): filled(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [filled(item) for item in value]
+    return re.sub(r"\{\{[^}]*\}\}", "1", value) if isinstance(value, str) else value
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_workflow_examples_are_valid_parameters(name: str) -> None:
+    for example in json_blocks(section(name)):
+        CATALOGUE[name].input.model_validate(filled(example["parameters"]))
+
+
+def test_actions_table_matches_the_catalogue_flags() -> None:
+    text = section("Available Actions")
+    rows = table(text.split("| Action |", 1)[1].join(["| Action |", ""]))
+    assert list(rows) == list(CATALOGUE)
+    for name, (access, summary) in rows.items():
+        spec = CATALOGUE[name]
+        expected = "reads" if spec.read_only else "writes"
+        expected += " (destructive)" if spec.destructive else ""
+        assert access == expected, name
+        assert summary, name
