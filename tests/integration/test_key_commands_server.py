@@ -94,3 +94,14 @@ def test_listing_200k_keys_pages_through_all_exactly_once(
     assert len(seen) == TOTAL_KEYS  # no key twice ...
     assert set(seen) == {f"item:{i}" for i in range(TOTAL_KEYS)}  # ... and none missed
     assert "keys" not in calls(server)
+
+
+def test_sparse_pattern_scans_in_large_batches(
+    real_addon: RedisRoomsAddon, server: RedisServer
+) -> None:
+    raw = server.client()
+    raw.mset({f"noise:{i}": 1 for i in range(20_000)} | {f"rare:{i}": 1 for i in range(5)})
+    reset(server)
+    listed = real_addon.list_keys("rare:*", limit=100)
+    assert (listed.output.count, listed.output.truncated) == (5, False)
+    assert calls(server)["scan"] < 60  # ~20 calls of 1000 keys, not 2000 calls of 10

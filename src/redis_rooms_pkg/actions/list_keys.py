@@ -66,15 +66,19 @@ def scan_page(ctx: ActionContext, match: str, cursor: int, limit: int) -> tuple[
     """SCAN from ``cursor`` until ``limit`` stored keys are found or the scan is complete.
 
     Whole SCAN batches are kept (a cursor cannot resume inside one), so a page may hold a few
-    more keys than ``limit``; asking each SCAN for about the keys still missing keeps that small.
+    more keys than ``limit``. Each SCAN is asked to look at about as many keys as should yield
+    the ones still missing, judged by how many the previous call matched: that keeps the excess
+    small for a dense pattern and the round trips few for a sparse one.
     """
     found: set[str] = set()  # SCAN may repeat a key while the keyspace is rehashed: keep it once
+    hint = min(SCAN_BATCH, max(limit, MIN_SCAN_HINT))
     while True:
-        hint = min(SCAN_BATCH, max(limit - len(found), MIN_SCAN_HINT))
         cursor, batch = ctx.client.scan(cursor=cursor, match=match, count=hint)
         found.update(as_text(key) for key in batch)
-        if int(cursor) == 0 or len(found) >= limit:
+        missing = limit - len(found)
+        if int(cursor) == 0 or missing <= 0:
             return int(cursor), found
+        hint = min(SCAN_BATCH, max(MIN_SCAN_HINT, missing * hint // max(len(batch), 1)))
 
 
 def fetch_values(ctx: ActionContext, stored: list[str]) -> list[bytes | None]:
