@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
+from conftest import PASSWORD
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from servers import RedisServer
 
@@ -105,3 +107,18 @@ def test_sparse_pattern_scans_in_large_batches(
     listed = real_addon.list_keys("rare:*", limit=100)
     assert (listed.output.count, listed.output.truncated) == (5, False)
     assert calls(server)["scan"] < 60  # ~20 calls of 1000 keys, not 2000 calls of 10
+
+
+def test_read_only_sends_nothing_for_a_write(
+    server: RedisServer, make_addon: Callable[..., RedisRoomsAddon]
+) -> None:
+    addon = make_addon(
+        password=PASSWORD, host="127.0.0.1", port=server.port, socket_timeout=2, read_only=True
+    )
+    raw = server.client()  # one connection for the checks: its own commands are known
+    raw.config_resetstat()
+    assert addon.set_key("k", "v").code == 403
+    assert addon.delete_matching("*", allow_all=True).code == 403
+    assert set(raw.info("commandstats")) == {"cmdstat_config|resetstat"}  # nothing from the addon
+    assert addon.get_key("k").code == 200
+    assert raw.info("commandstats")["cmdstat_get"]["calls"] == 1
