@@ -14,6 +14,8 @@ from servers import RedisServer, SilentServer
 
 PASSWORD = "pw-Zq8!redis-test-secret"  # the integration servers' password
 
+pytest_plugins = ["managed_fixtures"]  # TLS, unix-socket and README-entry fixtures
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Everything under tests/integration runs against real servers: mark it so."""

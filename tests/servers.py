@@ -125,3 +125,92 @@ class SilentServer:
 
     def close(self) -> None:
         self.sock.close()
+
+
+# --- TLS, ACL and unix-socket servers (issue 3) -----------------------------------------------
+
+
+@dataclass
+class Certificates:
+    """PEM files made by a throwaway CA: server and client certificates, plus an unrelated CA."""
+
+    directory: Path
+    ca: Path
+    server_cert: Path
+    server_key: Path
+    client_cert: Path
+    client_key: Path
+    other_ca: Path
+    wrong_host_cert: Path
+    wrong_host_key: Path
+
+    @classmethod
+    def generate(cls, directory: Path) -> Certificates:
+        import trustme
+
+        directory.mkdir(parents=True, exist_ok=True)
+        ca, other = trustme.CA(), trustme.CA()
+        server = ca.issue_cert("127.0.0.1", "localhost")
+        client = ca.issue_cert("rooms-client@example.com")
+        wrong_host = ca.issue_cert("redis.example.com")
+        paths = {name: directory / f"{name}.pem" for name in cls.__dataclass_fields__}
+        paths.pop("directory")
+        ca.cert_pem.write_to_path(str(paths["ca"]))
+        other.cert_pem.write_to_path(str(paths["other_ca"]))
+        for name, cert in (("server", server), ("client", client), ("wrong_host", wrong_host)):
+            cert.cert_chain_pems[0].write_to_path(str(paths[f"{name}_cert"]))
+            cert.private_key_pem.write_to_path(str(paths[f"{name}_key"]))
+        return cls(directory=directory, **paths)
+
+
+@dataclass
+class TLSRedisServer(RedisServer):
+    """A redis-server that speaks only TLS on ``port`` (its plain port is off)."""
+
+    certs: Certificates | None = None
+    auth_clients: str = "no"  # "yes": clients must present a certificate signed by the CA
+    cert_name: str = "server"  # "wrong_host": a certificate for another host name
+
+    def command(self) -> list[str]:
+        assert self.certs is not None
+        args = super().command()
+        args[args.index("--port") + 1] = "0"
+        return [
+            *args,
+            "--tls-port", str(self.port),
+            "--tls-cert-file", str(getattr(self.certs, f"{self.cert_name}_cert")),
+            "--tls-key-file", str(getattr(self.certs, f"{self.cert_name}_key")),
+            "--tls-ca-cert-file", str(self.certs.ca),
+            "--tls-auth-clients", self.auth_clients,
+        ]  # fmt: skip
+
+    def client(self, **options) -> redis.Redis:
+        assert self.certs is not None
+        options.setdefault("ssl_check_hostname", False)
+        return super().client(
+            ssl=True,
+            ssl_ca_certs=str(self.certs.ca),
+            ssl_certfile=str(self.certs.client_cert),
+            ssl_keyfile=str(self.certs.client_key),
+            **options,
+        )
+
+
+@dataclass
+class UnixRedisServer(RedisServer):
+    """A redis-server that also listens on a unix socket in its workdir."""
+
+    @property
+    def socket_path(self) -> Path:
+        return self.workdir / f"redis-{self.port}.sock"
+
+    def command(self) -> list[str]:
+        return [
+            *super().command(),
+            "--unixsocket", str(self.socket_path), "--unixsocketperm", "700",
+        ]  # fmt: skip
+
+
+def add_acl_user(server: RedisServer, name: str, password: str, *rules: str) -> None:
+    """Create (or reset) an ACL user with ``rules``, e.g. ``"~app:*", "+@all"``."""
+    server.client().execute_command("ACL", "SETUSER", name, "reset", "on", f">{password}", *rules)

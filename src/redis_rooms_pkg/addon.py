@@ -16,7 +16,7 @@ from redis_rooms_pkg.actions.base import ActionContext, Encoding, Keyspace
 from redis_rooms_pkg.configuration import CustomAddonConfig
 from redis_rooms_pkg.configuration.addonconfig import KNOWN_SECRETS
 from redis_rooms_pkg.services import errors
-from redis_rooms_pkg.services.client import EMBEDDED_MISSING, build_client
+from redis_rooms_pkg.services.client import EMBEDDED_MISSING, build_client, close_client
 from redis_rooms_pkg.services.credentials import Credentials
 
 Observer = Callable[..., Any]
@@ -91,8 +91,7 @@ class RedisRoomsAddon:
         with self._lock:
             context, self._context = self._context, None
         if context is not None:
-            context.client.close()
-            context.client.connection_pool.disconnect()
+            close_client(context.client)
 
     def __enter__(self) -> "RedisRoomsAddon":
         return self
@@ -206,7 +205,7 @@ class RedisRoomsAddon:
             validated = spec.input.model_validate(params)
             output = spec.run(self.context(), validated)
         except Exception as exc:
-            code, message = self._describe(exc)
+            code, message = self._describe(exc, name)
             self._log.warning("{} failed ({}): {}", name, code, message)
             echo = {f: v for f, v in params.items() if f in spec.output.model_fields}
             echo = {f: v for f, v in echo.items() if isinstance(v, str)}
@@ -216,10 +215,12 @@ class RedisRoomsAddon:
         self._log.debug("{} ok", name)
         return ActionResponse(output=output, message=output.message, code=200)
 
-    def _describe(self, exc: BaseException) -> tuple[int, str]:
+    def _describe(self, exc: BaseException, action: str = "") -> tuple[int, str]:
         if self.config is None:
-            return errors.describe(exc, "Redis", 0)
-        return errors.describe(exc, self.config.describe_target(), self.config.socket_timeout)
+            return errors.describe(exc, "Redis", 0, action)
+        return errors.describe(
+            exc, self.config.describe_target(), self.config.socket_timeout, action
+        )
 
 
 def _given(arguments: dict[str, Any]) -> dict[str, Any]:

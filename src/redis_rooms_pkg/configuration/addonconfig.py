@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
 
-from pydantic import Field, PositiveFloat, field_validator, model_validator
+from pydantic import (
+    Field,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from redis_rooms_pkg.configuration.baseconfig import BaseAddonConfig
 
@@ -14,11 +24,20 @@ DEFAULT_SOCKET_TIMEOUT = 5  # s
 DEFAULT_SOCKET_CONNECT_TIMEOUT = 5  # s
 DEFAULT_RETRY_ATTEMPTS = 3  # retries after the first try, on connection errors only
 DEFAULT_MAX_VALUE_BYTES = 1024 * 1024  # bytes (1 MiB), largest value a write action stores
+DEFAULT_MAX_CONNECTIONS = 50  # connections in the pool, at most
+DEFAULT_HEALTH_CHECK_INTERVAL = 30  # s, idle time after which a pooled connection is PINGed
+CLIENT_NAME_PREFIX = "rooms:"  # default client_name is this + the addon id
 
 # Secret keys this addon understands (the keys of the entry's "secrets" map).
-KNOWN_SECRETS = ("redis_password",)
+KNOWN_SECRETS = ("redis_password", "redis_username", "redis_ca_cert", "redis_client_key")
+
+REDACTED = "**********"  # what SecretStr shows
+URL_SCHEMES = ("redis", "rediss", "unix")
+TLS_FILE_OPTIONS = ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile")
+TLS_OPTIONS = (*TLS_FILE_OPTIONS, "ssl_ca_data", "ssl_cert_reqs", "ssl_check_hostname")
 
 Mode = Literal["standalone", "embedded"]
+CertReqs = Literal["required", "optional", "none"]
 
 
 class CustomAddonConfig(BaseAddonConfig):
@@ -64,6 +83,48 @@ class CustomAddonConfig(BaseAddonConfig):
         ge=1,
         description="Largest value in bytes a write action stores; larger values are refused (413)",
     )
+    url: SecretStr | None = Field(
+        default=None,
+        description="redis://, rediss:// (TLS) or unix:// (socket path) URL; wins over host, "
+        "port, db, username and ssl; never shown in logs or messages",
+    )
+    ssl_ca_certs: str | None = Field(
+        default=None, description="Path of the CA bundle (PEM) that verifies the server"
+    )
+    ssl_ca_data: str | None = Field(
+        default=None,
+        description="The CA certificate(s) as PEM text (or the secret redis_ca_cert)",
+    )
+    ssl_certfile: str | None = Field(
+        default=None, description="Path of the client certificate (PEM), for mutual TLS"
+    )
+    ssl_keyfile: str | None = Field(
+        default=None,
+        description="Path of the client certificate's key (PEM), or the secret redis_client_key",
+    )
+    ssl_cert_reqs: CertReqs = Field(
+        default="required",
+        description='Server certificate check: "required", "optional" or "none"',
+    )
+    ssl_check_hostname: bool | None = Field(
+        default=None,
+        description="Check the server certificate's host name (default: on unless "
+        'ssl_cert_reqs is "none")',
+    )
+    client_name: str | None = Field(
+        default=None,
+        description='Name shown in CLIENT LIST (default "rooms:<addon id>"; "" sends none)',
+    )
+    max_connections: PositiveInt = Field(
+        default=DEFAULT_MAX_CONNECTIONS,
+        description="Pool size; when all are busy an action waits for a free connection "
+        "(up to socket_connect_timeout + socket_timeout)",
+    )
+    health_check_interval: NonNegativeInt = Field(
+        default=DEFAULT_HEALTH_CHECK_INTERVAL,
+        description="Seconds a pooled connection may idle before it is checked with PING "
+        "(0: never)",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -91,6 +152,8 @@ class CustomAddonConfig(BaseAddonConfig):
                     "different values; keep one of them"
                 )
             merged[name] = value
+        if block.get("url") is not None:  # the kept copy of "config" must not show the url
+            merged["config"] = {**block, "url": REDACTED}
         return merged
 
     @field_validator("secrets")
@@ -107,8 +170,82 @@ class CustomAddonConfig(BaseAddonConfig):
             raise ValueError(f"secret(s) {', '.join(empty)} must name an environment variable")
         return secrets
 
+    @field_validator("client_name")
+    @classmethod
+    def _client_name_form(cls, name: str | None) -> str | None:
+        if name and not all("!" <= c <= "~" for c in name):
+            raise ValueError("client_name may not contain spaces or non-ASCII characters")
+        return name
+
+    @field_validator("url")
+    @classmethod
+    def _url_form(cls, url: SecretStr | None) -> SecretStr | None:
+        """Scheme and shape only; the message never repeats the URL (it may hold a password)."""
+        if url is None:
+            return None
+        try:
+            parts = urlsplit(url.get_secret_value())
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            raise ValueError("url is not a valid URL (check the port number)") from None
+        if parts.scheme not in URL_SCHEMES:
+            raise ValueError("url must start with redis://, rediss:// or unix://")
+        if parts.scheme == "unix" and not parts.path:
+            raise ValueError("a unix:// url needs the socket path, e.g. unix:///run/redis.sock")
+        if parts.scheme != "unix" and not parts.hostname:
+            raise ValueError("url needs a host, e.g. rediss://cache.example.com:6380/0")
+        extra = sorted(set(parse_qs(parts.query)) - {"db"})
+        if extra:
+            raise ValueError(
+                f"url query option(s) {', '.join(extra)} are not accepted: "
+                "set them as config options instead"
+            )
+        return url
+
+    @model_validator(mode="after")
+    def _tls_consistent(self) -> CustomAddonConfig:
+        """TLS options only with TLS on, and the files they name must exist."""
+        given = [name for name in TLS_OPTIONS if name in self.model_fields_set]
+        if given and not self.uses_tls():
+            raise ValueError(
+                f"{', '.join(given)} given but TLS is off: set ssl to true (or use a rediss:// url)"
+            )
+        if self.ssl_keyfile and not self.ssl_certfile:
+            raise ValueError("ssl_keyfile needs ssl_certfile (the client certificate)")
+        if self.ssl_check_hostname and self.ssl_cert_reqs == "none":
+            raise ValueError('ssl_check_hostname cannot be true with ssl_cert_reqs "none"')
+        for name in TLS_FILE_OPTIONS:
+            path = getattr(self, name)
+            if path and not Path(path).expanduser().is_file():
+                raise ValueError(f"{name}: no file at {path}")
+        return self
+
+    def url_scheme(self) -> str | None:
+        if self.url is None:
+            return None
+        return urlsplit(self.url.get_secret_value()).scheme
+
+    def uses_tls(self) -> bool:
+        """TLS is on with a rediss:// url, or with ssl true when no url is given."""
+        scheme = self.url_scheme()
+        return scheme == "rediss" if scheme else self.ssl
+
+    def check_hostname(self) -> bool:
+        if self.ssl_check_hostname is not None:
+            return self.ssl_check_hostname
+        return self.ssl_cert_reqs != "none"
+
+    def default_client_name(self) -> str:
+        return CLIENT_NAME_PREFIX + "".join(c if "!" <= c <= "~" else "-" for c in self.id)
+
     def describe_target(self) -> str:
-        """Where this addon connects, for messages: never a credential."""
+        """Where this addon connects, for messages: never a credential, never the URL."""
         if self.mode == "embedded":
             return "the embedded in-process Redis"
+        if self.url is not None:
+            parts = urlsplit(self.url.get_secret_value())
+            if parts.scheme == "unix":
+                return f"Redis at unix socket {parts.path}"
+            db = parts.path.strip("/") or parse_qs(parts.query).get("db", ["0"])[0]
+            return f"Redis at {parts.hostname}:{parts.port or 6379} (db {db})"
         return f"Redis at {self.host}:{self.port} (db {self.db})"

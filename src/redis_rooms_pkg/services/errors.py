@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue
+import re
 import socket
 import ssl
 
@@ -16,6 +18,31 @@ class AddonError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class ClosedBeforeReplyError(rx.ConnectionError):
+    """The server dropped a new connection before its first reply (raised by services.client)."""
+
+    def __init__(self, message: str, *, tls: bool) -> None:
+        super().__init__(message)
+        self.tls = tls
+
+
+class TLSHandshakeTimeoutError(TimeoutError):
+    """The TLS handshake got no answer: the port most likely speaks plain Redis."""
+
+
+# OpenSSL X509_V_ERR_* codes (ssl.SSLCertVerificationError.verify_code), grouped by the fix.
+_UNTRUSTED = {2, 18, 19, 20, 21, 27}  # unknown issuer, self-signed, not trusted
+_NAME_MISMATCH = {62, 64}  # host name, IP address not in the certificate
+_EXPIRED = 10
+_NOT_YET_VALID = 9
+# ssl.SSLError.reason values that mean "this port does not speak TLS"
+_NOT_TLS = {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG"}
+_NOT_TRUSTED_FIX = (
+    "certificate not trusted: set ssl_ca_certs (or ssl_ca_data / the redis_ca_cert secret) "
+    "to the CA that signed the server's certificate"
+)
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -33,21 +60,108 @@ def _error_code(exc: rx.ResponseError) -> str:
     return text.split(" ", 1)[0] if text else ""
 
 
+def _certificate_cause(exc: ssl.SSLCertVerificationError) -> str:
+    code = exc.verify_code
+    if code in _UNTRUSTED:
+        return "TLS handshake failed: " + _NOT_TRUSTED_FIX
+    if code in _NAME_MISMATCH:
+        return (
+            "TLS handshake failed: the server's certificate is for another host name: connect "
+            "with a name the certificate lists, or set ssl_check_hostname to false"
+        )
+    if code in (_EXPIRED, _NOT_YET_VALID):
+        return "TLS handshake failed: the server's certificate is expired or not yet valid"
+    return f"TLS handshake failed: the server's certificate was rejected (X509 error {code})"
+
+
+def _tls_cause(exc: ssl.SSLError) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return _certificate_cause(exc)
+    reason = getattr(exc, "reason", None) or ""
+    if reason in _NOT_TLS:
+        return (
+            "TLS handshake failed: the server does not speak TLS on this port: set ssl to "
+            "false (or use a redis:// url), or use the server's TLS port"
+        )
+    if "CERTIFICATE_REQUIRED" in reason or reason.endswith("BAD_CERTIFICATE"):
+        return (
+            "TLS handshake failed: the server requires a client certificate it accepts: set "
+            "ssl_certfile and ssl_keyfile (or the redis_client_key secret)"
+        )
+    if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
+        return _dropped_cause(tls=True)
+    return f"TLS handshake failed ({reason or type(exc).__name__}): check the TLS options"
+
+
+def _dropped_cause(*, tls: bool) -> str:
+    if tls:
+        return (
+            "the server closed the TLS connection before answering: it may require a client "
+            "certificate (set ssl_certfile and ssl_keyfile, or the redis_client_key secret)"
+        )
+    return (
+        "the server closed the connection before answering: it most likely expects TLS: set "
+        "ssl to true (or use a rediss:// url)"
+    )
+
+
 def _connection_cause(exc: BaseException) -> str:
     """What stopped the connection, told apart by exception kind along the cause chain."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, socket.gaierror):
-            return "host name not found (check host)"
-        if isinstance(seen, ConnectionRefusedError):
-            return "connection refused (is the server running, and are host and port right?)"
+        if isinstance(seen, queue.Empty):
+            return (
+                "all max_connections pooled connections stayed busy for "
+                "socket_connect_timeout + socket_timeout: raise max_connections or run fewer "
+                "steps at once"
+            )
         if isinstance(seen, ssl.SSLError):
-            return "TLS handshake failed (check ssl and the server's TLS settings)"
+            return _tls_cause(seen)
+        if isinstance(seen, TLSHandshakeTimeoutError):
+            return (
+                "TLS handshake got no answer: the server most likely does not speak TLS on "
+                "this port: set ssl to false (or use a redis:// url)"
+            )
+        if isinstance(seen, ClosedBeforeReplyError):
+            return _dropped_cause(tls=seen.tls)
+        if isinstance(seen, socket.gaierror):
+            return "host name not found (DNS): check host (or the url's host)"
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused: is the server running, and are host and port right?"
+        if isinstance(seen, FileNotFoundError):
+            return "no unix socket at the url's path: check the path and that the server runs"
+        if isinstance(seen, PermissionError):
+            return "permission denied on the unix socket: check the socket's file permissions"
         seen = seen.__cause__ or seen.__context__
     return "connection failed (check host, port and that the server is reachable)"
 
 
-def describe(exc: BaseException, target: str, socket_timeout: float) -> tuple[int, str]:
+_NOPERM_COMMAND = re.compile(r"run the '([^']+)' command")
+
+
+def _permission_message(exc: rx.ResponseError, target: str, action: str) -> str:
+    """Say which ACL rule is missing: the command, or the key pattern (never the user name)."""
+    what = f"{action} " if action else ""
+    command = _NOPERM_COMMAND.search(str(exc))
+    if command and command.group(1) == "client|setname":
+        return (
+            f"{target} denied CLIENT SETNAME to this ACL user (NOPERM): grant +client|setname, "
+            'or set client_name to "" so that no name is sent'
+        )
+    if command:
+        return (
+            f"{target} denied {what}to this ACL user (NOPERM): the user may not run the "
+            f"{command.group(1).upper()} command; grant it (e.g. +@read +@write +@keyspace)"
+        )
+    return (
+        f"{target} denied {what}to this ACL user (NOPERM): the key is outside the user's key "
+        "patterns (~pattern); use a key_prefix the user may access, or widen its patterns"
+    )
+
+
+def describe(
+    exc: BaseException, target: str, socket_timeout: float, action: str = ""
+) -> tuple[int, str]:
     """Map any failure of an action to ``(code, message)``; messages never contain secrets."""
     if isinstance(exc, AddonError):
         return exc.code, exc.message
@@ -58,11 +172,15 @@ def describe(exc: BaseException, target: str, socket_timeout: float) -> tuple[in
             f"{target} rejected the credentials: check the redis_password secret "
             "(and username, if the server uses ACL users)"
         )
-    if isinstance(exc, rx.AuthorizationError | rx.NoPermissionError):
+    if isinstance(exc, rx.NoPermissionError):
+        return 403, _permission_message(exc, target, action)
+    if isinstance(exc, rx.AuthorizationError):
         return 403, f"{target} denied the command to this user: {exc}"
     if isinstance(exc, rx.BusyLoadingError):
         return 503, f"{target} is loading its dataset into memory; try again shortly"
     if isinstance(exc, rx.TimeoutError):
+        if isinstance(exc.__cause__ or exc.__context__, TLSHandshakeTimeoutError):
+            return 503, f"cannot reach {target}: {_connection_cause(exc)}"
         return 504, (
             f"{target} did not answer within the timeout ({socket_timeout:g}s socket_timeout); "
             "the server may be overloaded or blocked"
@@ -75,7 +193,10 @@ def describe(exc: BaseException, target: str, socket_timeout: float) -> tuple[in
         return 503, f"{target} is a read-only replica; point the addon at the primary"
     if isinstance(exc, rx.ResponseError):
         if _error_code(exc) == "WRONGTYPE":
-            return 409, "the key holds a different Redis type than this action works on"
+            return 409, (
+                f"the key holds a different Redis type than {action or 'this action'} works on "
+                "(WRONGTYPE): use another key, or delete this one first"
+            )
         return 502, f"{target} refused the command: {exc}"
     if isinstance(exc, rx.DataError):
         return 400, f"invalid input: {exc}"
