@@ -127,3 +127,34 @@ def test_key_prefix_isolation(
     assert sorted(server.client().scan_iter("*")) == [
         "outside", "wf42:only-one", "wf43:only-two", "wf43:user:1",
     ]  # fmt: skip
+
+
+def test_key_prefix_isolation_through_every_action(
+    two_namespaces: tuple[RedisRoomsAddon, ...], server: RedisServer
+) -> None:
+    from redis_rooms_pkg.actions import CATALOGUE
+
+    first, second = two_namespaces
+    used: set[str] = set()
+
+    def call(addon: RedisRoomsAddon, action: str, **params: object):
+        used.add(action)
+        response = getattr(addon, action)(**params)
+        assert response.code == 200, (action, response.message)
+        return response.output
+
+    call(second, "set_many", items={"a": "X", "b": "Y", "c": "Z"})
+    call(first, "set_many", items={"a": "1", "b": "2"})
+    call(second, "set_key", key="d", value="W")
+    assert call(first, "get_key", key="c").found is False
+    assert call(first, "get_many", keys=["a", "b", "c"]).values == {"a": "1", "b": "2", "c": None}
+    assert call(first, "exists_key", keys=["a", "c", "d"]).count == 1
+    assert call(first, "expire_key", key="c", ex=100).updated is False
+    assert call(first, "get_ttl", key="d").found is False
+    listed = call(first, "list_keys", pattern="*", with_values=True)
+    assert listed.keys == ["a", "b"]
+    assert call(first, "delete_key", keys=["c", "d"]).deleted is False
+    assert call(first, "delete_matching", pattern="*", allow_all=True).deleted_count == 2
+    assert used == set(CATALOGUE), "cover every action here when one is added"
+    assert sorted(server.client().scan_iter("*")) == ["wf43:a", "wf43:b", "wf43:c", "wf43:d"]
+    assert server.client().ttl("wf43:c") == -1
