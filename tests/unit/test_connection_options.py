@@ -332,3 +332,28 @@ def test_error_causes(exc: BaseException, code: int, says: str) -> None:
     got_code, message = describe(exc, "Redis at cache:6379 (db 0)", 2, "get_key")
     assert got_code == code
     assert says in message
+
+
+def test_every_managed_redis_example_is_valid_and_run_by_a_test() -> None:
+    """Each README example of "Connecting to managed Redis" loads, and some test runs it."""
+    import re
+
+    from managed_fixtures import README, readme_example
+
+    names = re.findall(r"<!-- example: ([\w-]+) -->", README.read_text())
+    assert {
+        "url",
+        "unix",
+        "tls-ca-file",
+        "tls-ca-secret",
+        "mtls",
+        "acl",
+        "namespace",
+        "pool",
+    } <= set(names)
+    tests = "".join(p.read_text() for p in (README.parent / "tests").rglob("test_connections_*.py"))
+    for name in names:
+        example = readme_example(name)
+        files = {k: __file__ for k in ("ssl_ca_certs", "ssl_certfile") if k in example["config"]}
+        CustomAddonConfig(**readme_example(name, swap=files))
+        assert f'"{name}"' in tests, f"no test runs the README example {name!r}"
