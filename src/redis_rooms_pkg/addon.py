@@ -5,7 +5,7 @@
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import redis
 from loguru import logger
@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from redis_rooms_pkg.actions import CATALOGUE, ActionResponse
 from redis_rooms_pkg.actions.base import ActionContext, Encoding, Keyspace
+from redis_rooms_pkg.actions.server_info import Section
 from redis_rooms_pkg.configuration import CustomAddonConfig
 from redis_rooms_pkg.configuration.addonconfig import KNOWN_SECRETS
 from redis_rooms_pkg.services import errors
@@ -118,6 +119,7 @@ class RedisRoomsAddon:
                     client=build_client(self.config, self.credentials),
                     keys=Keyspace(self.config.key_prefix),
                     max_value_bytes=self.config.max_value_bytes,
+                    socket_timeout=self.config.socket_timeout,
                 )
             return self._context
 
@@ -192,6 +194,95 @@ class RedisRoomsAddon:
     ) -> ActionResponse:
         """Delete the keys matching a glob pattern, at most limit per call (SCAN + UNLINK)."""
         return self._dispatch("delete_matching", _given(locals()))
+
+    # --- workflow building blocks -----------------------------------------------------------
+
+    def increment(self, key: str, by: int | float = 1, ex: int | None = None) -> ActionResponse:
+        """Add to a counter atomically (by may be negative or a float); ex applies on creation."""
+        return self._dispatch("increment", _given(locals()))
+
+    def rate_limit(self, key: str, limit: int, window_s: float) -> ActionResponse:
+        """Count a call against a sliding-window limit; allowed is false once limit is reached."""
+        return self._dispatch("rate_limit", _given(locals()))
+
+    def list_push(
+        self,
+        key: str,
+        values: list[Any],
+        side: Literal["left", "right"] = "right",
+        max_length: int | None = None,
+        ex: int | None = None,
+    ) -> ActionResponse:
+        """Push values onto a list (a queue), optionally capped at max_length and expiring."""
+        return self._dispatch("list_push", _given(locals()))
+
+    def list_pop(
+        self,
+        key: str,
+        side: Literal["left", "right"] = "left",
+        count: int = 1,
+        wait_s: float = 0,
+    ) -> ActionResponse:
+        """Take up to count values off a list, waiting up to wait_s seconds when it is empty."""
+        return self._dispatch("list_pop", _given(locals()))
+
+    def list_range(self, key: str, start: int = 0, stop: int = -1) -> ActionResponse:
+        """Read a list from start to stop, both included (negative indexes count from the end)."""
+        return self._dispatch("list_range", _given(locals()))
+
+    def list_length(self, key: str) -> ActionResponse:
+        """Count the values of a list (0 when it does not exist)."""
+        return self._dispatch("list_length", _given(locals()))
+
+    def hash_set(self, key: str, fields: dict[str, Any], ex: int | None = None) -> ActionResponse:
+        """Set fields of a hash (a record), optionally expiring it after ex seconds."""
+        return self._dispatch("hash_set", _given(locals()))
+
+    def hash_get(self, key: str, fields: list[str] | None = None) -> ActionResponse:
+        """Read fields of a hash (all fields when none are named); found is false if absent."""
+        return self._dispatch("hash_get", _given(locals()))
+
+    def hash_delete(self, key: str, fields: list[str]) -> ActionResponse:
+        """Remove fields from a hash; deleted_count says how many existed."""
+        return self._dispatch("hash_delete", _given(locals()))
+
+    def publish(self, channel: str, message: Any) -> ActionResponse:
+        """Publish a message on a channel; receivers counts the subscribers that got it."""
+        return self._dispatch("publish", _given(locals()))
+
+    def acquire_lock(self, name: str, ttl_ms: int, wait_s: float = 0) -> ActionResponse:
+        """Take a named lock for ttl_ms milliseconds, waiting up to wait_s; returns its token."""
+        return self._dispatch("acquire_lock", _given(locals()))
+
+    def release_lock(self, name: str, token: str) -> ActionResponse:
+        """Release a lock held with token; a stale token never frees another holder's lock."""
+        return self._dispatch("release_lock", _given(locals()))
+
+    def extend_lock(self, name: str, token: str, ttl_ms: int) -> ActionResponse:
+        """Reset a held lock's lifetime to ttl_ms; refused unless the token still holds it."""
+        return self._dispatch("extend_lock", _given(locals()))
+
+    def history_append(
+        self,
+        session_id: str,
+        messages: list[dict[str, Any]],
+        max_messages: int | None = None,
+        ex: int | None = None,
+    ) -> ActionResponse:
+        """Append messages to a session's chat history, keeping the newest max_messages."""
+        return self._dispatch("history_append", _given(locals()))
+
+    def history_get(self, session_id: str, last: int | None = None) -> ActionResponse:
+        """Read a session's chat history, oldest first (only the newest last when given)."""
+        return self._dispatch("history_get", _given(locals()))
+
+    def history_clear(self, session_id: str) -> ActionResponse:
+        """Forget a session's chat history; cleared is false when there was none."""
+        return self._dispatch("history_clear", _given(locals()))
+
+    def server_info(self, section: Section | None = None) -> ActionResponse:
+        """Report the server's version, role, memory, clients and keyspace (raw section on ask)."""
+        return self._dispatch("server_info", _given(locals()))
 
     # --- dispatch ---------------------------------------------------------------------------
 

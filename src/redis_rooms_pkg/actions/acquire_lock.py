@@ -1,0 +1,75 @@
+"""acquire_lock: take a named lock for ttl_ms (SET NX PX), waiting up to wait_s for it."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from pydantic import Field
+
+from redis_rooms_pkg.actions.base import (
+    ActionContext,
+    ActionInput,
+    ActionOutput,
+    ActionSpec,
+    Key,
+    Milliseconds,
+)
+
+MAX_WAIT = 60.0  # s, longest wait_s
+POLL_FIRST = 0.01  # s, first pause between tries while waiting...
+POLL_CAP = 0.2  # s, ...doubling up to this
+
+
+class AcquireLockInput(ActionInput):
+    name: Key
+    ttl_ms: Milliseconds = Field(
+        description="Lock lifetime in milliseconds: it frees itself if the holder never releases"
+    )
+    wait_s: float = Field(
+        default=0,
+        ge=0,
+        le=MAX_WAIT,
+        allow_inf_nan=False,
+        description="Seconds to keep trying while another holder has it (0: try once)",
+    )
+
+
+class AcquireLockOutput(ActionOutput):
+    name: str = Field(default="", description="Lock name (its Redis key)")
+    acquired: bool = Field(default=False, description="Whether this call got the lock")
+    token: str | None = Field(
+        default=None, description="Proof of ownership for release_lock and extend_lock"
+    )
+
+
+def acquire_lock(ctx: ActionContext, params: AcquireLockInput) -> AcquireLockOutput:
+    key = ctx.keys.key(params.name)
+    token = secrets.token_hex(16)
+    deadline = time.monotonic() + params.wait_s
+    pause = POLL_FIRST
+    while True:
+        if ctx.client.set(key, token, nx=True, px=params.ttl_ms):
+            return AcquireLockOutput(
+                name=params.name,
+                acquired=True,
+                token=token,
+                message=f"acquired {params.name!r} for {params.ttl_ms}ms",
+            )
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return AcquireLockOutput(
+                name=params.name, acquired=False, message=f"{params.name!r} is held by another"
+            )
+        time.sleep(min(pause, remaining))
+        pause = min(pause * 2, POLL_CAP)
+
+
+SPEC = ActionSpec(
+    name="acquire_lock",
+    summary="Take a named lock for ttl_ms milliseconds, waiting up to wait_s; returns its token.",
+    input=AcquireLockInput,
+    output=AcquireLockOutput,
+    run=acquire_lock,
+    read_only=False,
+)

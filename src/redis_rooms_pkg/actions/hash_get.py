@@ -1,0 +1,77 @@
+"""hash_get: read fields of a record (a Redis hash), all of them when none are named."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+from redis_rooms_pkg.actions.base import (
+    ActionContext,
+    ActionInput,
+    ActionOutput,
+    ActionSpec,
+    Key,
+    as_text,
+)
+
+MAX_FIELDS = 10_000  # fields one call names
+
+
+def _one_or_many(value: Any) -> Any:
+    """A single field name (a template rendered one) becomes a list of one."""
+    return [value] if isinstance(value, str) else value
+
+
+FieldNames = Annotated[
+    list[Annotated[str, Field(min_length=1)]],
+    BeforeValidator(_one_or_many),
+    Field(min_length=1, max_length=MAX_FIELDS),
+]
+
+
+class HashGetInput(ActionInput):
+    key: Key
+    fields: FieldNames | None = Field(
+        default=None, description="Fields to read (default: all fields)"
+    )
+
+
+class HashGetOutput(ActionOutput):
+    key: str = Field(default="", description="Hash key")
+    values: dict[str, str | None] = Field(
+        default_factory=dict, description="Field -> value (null for a named field that is absent)"
+    )
+    found: bool = Field(default=False, description="Whether the hash exists")
+
+
+def hash_get(ctx: ActionContext, params: HashGetInput) -> HashGetOutput:
+    key = ctx.keys.key(params.key)
+    if params.fields is None:
+        raw = ctx.client.hgetall(key)
+        values = {as_text(name): as_text(value) for name, value in raw.items()}
+        found = bool(values)
+    else:
+        with ctx.client.pipeline(transaction=True) as tx:
+            tx.exists(key)
+            tx.hmget(key, params.fields)
+            exists, replies = tx.execute()
+        values = {
+            name: None if value is None else as_text(value)
+            for name, value in zip(params.fields, replies, strict=True)
+        }
+        found = exists == 1
+    message = (
+        f"read {len(values)} field(s) of {params.key!r}" if found else f"{params.key!r} not found"
+    )
+    return HashGetOutput(key=params.key, values=values, found=found, message=message)
+
+
+SPEC = ActionSpec(
+    name="hash_get",
+    summary="Read fields of a hash (all fields when none are named); found is false if absent.",
+    input=HashGetInput,
+    output=HashGetOutput,
+    run=hash_get,
+    read_only=True,
+)

@@ -1,0 +1,69 @@
+"""history_get: read a session's chat history, oldest message first."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import Field
+
+from redis_rooms_pkg.actions.base import (
+    ActionContext,
+    ActionInput,
+    ActionOutput,
+    ActionSpec,
+    as_text,
+)
+from redis_rooms_pkg.actions.history_key import KEY_PREFIX, SessionId, history_key
+from redis_rooms_pkg.services.errors import AddonError
+
+
+class HistoryGetInput(ActionInput):
+    session_id: SessionId
+    last: int | None = Field(default=None, ge=1, description="Only the newest last messages")
+
+
+class HistoryGetOutput(ActionOutput):
+    session_id: str = Field(default="", description="Conversation id")
+    messages: list[dict[str, Any]] = Field(
+        default_factory=list, description="Messages, oldest first"
+    )
+    count: int = Field(default=0, description="Number of messages returned")
+    found: bool = Field(default=False, description="Whether the session has a history")
+
+
+def history_get(ctx: ActionContext, params: HistoryGetInput) -> HistoryGetOutput:
+    label = KEY_PREFIX + params.session_id
+    start = -params.last if params.last is not None else 0
+    raw = ctx.client.lrange(history_key(ctx, params.session_id), start, -1)
+    messages = []
+    for index, entry in enumerate(raw):
+        try:
+            message = json.loads(as_text(entry))
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            raise AddonError(
+                422,
+                f"entry {index} of {label!r} is not a JSON message object: was the list "
+                "written by something other than history_append?",
+            )
+        messages.append(message)
+    message = f"{len(messages)} message(s) in {label!r}" if messages else f"{label!r} not found"
+    return HistoryGetOutput(
+        session_id=params.session_id,
+        messages=messages,
+        count=len(messages),
+        found=bool(messages),
+        message=message,
+    )
+
+
+SPEC = ActionSpec(
+    name="history_get",
+    summary="Read a session's chat history, oldest first (only the newest last when given).",
+    input=HistoryGetInput,
+    output=HistoryGetOutput,
+    run=history_get,
+    read_only=True,
+)

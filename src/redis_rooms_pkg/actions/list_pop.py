@@ -1,0 +1,100 @@
+"""list_pop: take values off a list (a queue), waiting up to ``wait_s`` for one to arrive."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from pydantic import Field
+
+from redis_rooms_pkg.actions.base import (
+    ActionContext,
+    ActionInput,
+    ActionOutput,
+    ActionSpec,
+    Key,
+    as_text,
+)
+
+MAX_COUNT = 10_000  # values one call pops
+MAX_WAIT = 60.0  # s, longest wait_s: a step never holds an engine worker longer than this
+BLOCK_MARGIN = 1.0  # s, each blocking call ends this long before the socket timeout...
+MIN_BLOCK = 0.05  # s, ...but blocks at least this long per round trip
+
+
+class ListPopInput(ActionInput):
+    key: Key
+    side: Literal["left", "right"] = Field(
+        default="left",
+        description='"left" (head: first in, first out with right pushes) or "right"',
+    )
+    count: int = Field(default=1, ge=1, le=MAX_COUNT, description="Most values to take")
+    wait_s: float = Field(
+        default=0,
+        ge=0,
+        le=MAX_WAIT,
+        allow_inf_nan=False,
+        description="Seconds to wait for a value when the list is empty (0: do not wait)",
+    )
+
+
+class ListPopOutput(ActionOutput):
+    key: str = Field(default="", description="List key")
+    values: list[str] = Field(default_factory=list, description="Values taken, in pop order")
+    found: bool = Field(default=False, description="Whether any value was taken")
+
+
+def block_slice(socket_timeout: float | None) -> float:
+    """How long one blocking command may wait so its reply comes before the socket times out."""
+    if socket_timeout is None:
+        return MAX_WAIT
+    return max(MIN_BLOCK, min(socket_timeout - BLOCK_MARGIN, socket_timeout / 2))
+
+
+def _pop_now(ctx: ActionContext, key: str, side: str, count: int) -> list[Any]:
+    pop = ctx.client.lpop if side == "left" else ctx.client.rpop
+    if count == 1:
+        value = pop(key)
+        return [] if value is None else [value]
+    return pop(key, count) or []
+
+
+def _pop_waiting(ctx: ActionContext, key: str, side: str, wait_s: float) -> list[Any]:
+    """One value, blocking in slices shorter than the socket timeout until wait_s has passed."""
+    block = ctx.client.blpop if side == "left" else ctx.client.brpop
+    deadline = time.monotonic() + wait_s
+    slice_s = block_slice(ctx.socket_timeout)
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return []
+        reply = block([key], timeout=round(min(remaining, slice_s), 3) or MIN_BLOCK)
+        if reply is not None:
+            return [reply[1]]
+
+
+def list_pop(ctx: ActionContext, params: ListPopInput) -> ListPopOutput:
+    key = ctx.keys.key(params.key)
+    values = _pop_now(ctx, key, params.side, params.count)
+    if not values and params.wait_s > 0:
+        values = _pop_waiting(ctx, key, params.side, params.wait_s)
+        if values and params.count > 1:
+            values += _pop_now(ctx, key, params.side, params.count - 1)
+    texts = [as_text(value) for value in values]
+    message = (
+        f"took {len(texts)} value(s) from {params.key!r}"
+        if texts
+        else f"{params.key!r} is empty" + (f" (waited {params.wait_s:g}s)" if params.wait_s else "")
+    )
+    return ListPopOutput(key=params.key, values=texts, found=bool(texts), message=message)
+
+
+SPEC = ActionSpec(
+    name="list_pop",
+    summary="Take up to count values off a list, waiting up to wait_s seconds when it is empty.",
+    input=ListPopInput,
+    output=ListPopOutput,
+    run=list_pop,
+    read_only=False,
+    destructive=True,
+)

@@ -1,0 +1,81 @@
+"""list_push: add values to a list (a queue), optionally capped and expiring, in one transaction."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field
+
+from redis_rooms_pkg.actions.base import (
+    ActionContext,
+    ActionInput,
+    ActionOutput,
+    ActionSpec,
+    Key,
+    Seconds,
+    encode_value,
+)
+
+MAX_VALUES = 10_000  # values one call pushes
+
+
+def _one_or_many(value: Any) -> Any:
+    """A single value (a template rendered one item) becomes a list of one."""
+    return value if isinstance(value, list) else [value]
+
+
+class ListPushInput(ActionInput):
+    key: Key
+    values: Annotated[
+        list[Any],
+        BeforeValidator(_one_or_many),
+        Field(
+            min_length=1,
+            max_length=MAX_VALUES,
+            description="Values to push, in order; non-strings are stored as JSON text",
+        ),
+    ]
+    side: Literal["left", "right"] = Field(
+        default="right", description='"right" (tail, RPUSH) or "left" (head, LPUSH)'
+    )
+    max_length: int | None = Field(
+        default=None, ge=1, description="Keep at most this many values (the newest are kept)"
+    )
+    ex: Seconds | None = Field(default=None, description="Expire the list after ex seconds")
+
+
+class ListPushOutput(ActionOutput):
+    key: str = Field(default="", description="List key")
+    length: int = Field(default=0, description="Length of the list after the push (and trim)")
+
+
+def list_push(ctx: ActionContext, params: ListPushInput) -> ListPushOutput:
+    key = ctx.keys.key(params.key)
+    data = [encode_value(ctx, value, "text", params.key) for value in params.values]
+    with ctx.client.pipeline(transaction=True) as tx:  # MULTI/EXEC on the one key
+        (tx.rpush if params.side == "right" else tx.lpush)(key, *data)
+        if params.max_length is not None:
+            # Pushed at the tail: keep the last max_length; at the head: keep the first.
+            if params.side == "right":
+                tx.ltrim(key, -params.max_length, -1)
+            else:
+                tx.ltrim(key, 0, params.max_length - 1)
+        if params.ex is not None:
+            tx.expire(key, params.ex)
+        tx.llen(key)
+        length = tx.execute()[-1]
+    return ListPushOutput(
+        key=params.key,
+        length=length,
+        message=f"pushed {len(data)} value(s) to {params.key!r} (length {length})",
+    )
+
+
+SPEC = ActionSpec(
+    name="list_push",
+    summary="Push values onto a list (a queue), optionally capped at max_length and expiring.",
+    input=ListPushInput,
+    output=ListPushOutput,
+    run=list_push,
+    read_only=False,
+)

@@ -1,0 +1,47 @@
+"""publish: send a message to a pub/sub channel (under key_prefix, like keys)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
+
+from redis_rooms_pkg.actions.base import (
+    ActionContext,
+    ActionInput,
+    ActionOutput,
+    ActionSpec,
+    encode_value,
+)
+
+
+class PublishInput(ActionInput):
+    channel: Annotated[str, StringConstraints(min_length=1)] = Field(
+        description="Channel name (key_prefix is put before it, as for keys)"
+    )
+    message: Any = Field(description="Message; objects, arrays and numbers are sent as JSON text")
+
+
+class PublishOutput(ActionOutput):
+    channel: str = Field(default="", description="Channel the message was sent to")
+    receivers: int = Field(default=0, description="Number of subscribers that received it")
+
+
+def publish(ctx: ActionContext, params: PublishInput) -> PublishOutput:
+    data = encode_value(ctx, params.message, "text", params.channel)
+    receivers = ctx.client.publish(ctx.keys.key(params.channel), data)
+    return PublishOutput(
+        channel=params.channel,
+        receivers=receivers,
+        message=f"published to {params.channel!r} ({receivers} receiver(s))",
+    )
+
+
+SPEC = ActionSpec(
+    name="publish",
+    summary="Publish a message on a channel; receivers counts the subscribers that got it.",
+    input=PublishInput,
+    output=PublishOutput,
+    run=publish,
+    read_only=False,
+)

@@ -1,0 +1,84 @@
+"""rate_limit: a sliding-window limiter (at most ``limit`` calls in any ``window_s`` seconds)."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import Field
+
+from redis_rooms_pkg.actions.base import ActionContext, ActionInput, ActionOutput, ActionSpec, Key
+from redis_rooms_pkg.actions.scripts import run_script
+
+MAX_LIMIT = 100_000  # calls per window: each allowed call is one sorted-set entry while counted
+MAX_WINDOW = 31 * 24 * 3600  # s, longest window
+
+# Sliding-window log. KEYS[1] is a sorted set of the allowed calls, scored by the server's clock
+# (TIME, microseconds). ARGV[1] limit, ARGV[2] window in microseconds, ARGV[3] a unique member.
+# Entries older than the window are dropped; the call is counted (and allowed) only while fewer
+# than `limit` remain. Denied calls are not recorded. The key expires one window after the last
+# call. Returns {allowed 0/1, remaining, microseconds until the oldest counted call leaves}.
+SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+local allowed = 0
+if count < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  count = count + 1
+  allowed = 1
+end
+redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000))
+local reset = 0
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if oldest[2] then
+  reset = tonumber(oldest[2]) + window - now
+end
+return {allowed, limit - count, reset}
+"""
+
+
+class RateLimitInput(ActionInput):
+    key: Key
+    limit: int = Field(ge=1, le=MAX_LIMIT, description="Calls allowed in any window")
+    window_s: float = Field(
+        gt=0, le=MAX_WINDOW, allow_inf_nan=False, description="Window length in seconds"
+    )
+
+
+class RateLimitOutput(ActionOutput):
+    key: str = Field(default="", description="Rate-limit key")
+    allowed: bool = Field(default=False, description="Whether this call may go ahead")
+    remaining: int = Field(default=0, description="Calls still allowed in the current window")
+    reset_in: float = Field(
+        default=0.0,
+        description="Seconds until the oldest counted call leaves the window (one more is allowed)",
+    )
+
+
+def rate_limit(ctx: ActionContext, params: RateLimitInput) -> RateLimitOutput:
+    window_us = max(1, round(params.window_s * 1_000_000))
+    allowed, remaining, reset_us = run_script(
+        ctx, SCRIPT, ctx.keys.key(params.key), params.limit, window_us, uuid.uuid4().hex
+    )
+    reset_in = round(max(0, int(reset_us)) / 1_000_000, 3)
+    verdict = "allowed" if allowed else f"denied: retry in {reset_in:g}s"
+    return RateLimitOutput(
+        key=params.key,
+        allowed=bool(allowed),
+        remaining=int(remaining),
+        reset_in=reset_in,
+        message=f"{params.key!r} {verdict} ({remaining} of {params.limit} left)",
+    )
+
+
+SPEC = ActionSpec(
+    name="rate_limit",
+    summary="Count a call against a sliding-window limit; allowed is false once limit is reached.",
+    input=RateLimitInput,
+    output=RateLimitOutput,
+    run=rate_limit,
+    read_only=False,
+)
