@@ -14,8 +14,21 @@ from redis_rooms_pkg.actions.base import (
     Key,
     as_text,
 )
+from redis_rooms_pkg.actions.scripts import CHUNK, run_script
 
 MAX_FIELDS = 10_000  # fields one call names
+
+# KEYS[1] hash; ARGV fields. Returns {1 if the hash exists else 0, the fields' values}.
+SCRIPT = f"""
+local values = {{}}
+for i = 1, #ARGV, {CHUNK} do
+  local part = redis.call('HMGET', KEYS[1], unpack(ARGV, i, math.min(i + {CHUNK - 1}, #ARGV)))
+  for _, value in ipairs(part) do
+    values[#values + 1] = value
+  end
+end
+return {{redis.call('EXISTS', KEYS[1]), values}}
+"""
 
 
 def _one_or_many(value: Any) -> Any:
@@ -52,10 +65,7 @@ def hash_get(ctx: ActionContext, params: HashGetInput) -> HashGetOutput:
         values = {as_text(name): as_text(value) for name, value in raw.items()}
         found = bool(values)
     else:
-        with ctx.client.pipeline(transaction=True) as tx:
-            tx.exists(key)
-            tx.hmget(key, params.fields)
-            exists, replies = tx.execute()
+        exists, replies = run_script(ctx, SCRIPT, key, *params.fields)
         values = {
             name: None if value is None else as_text(value)
             for name, value in zip(params.fields, replies, strict=True)

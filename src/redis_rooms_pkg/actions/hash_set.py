@@ -1,4 +1,4 @@
-"""hash_set: store fields of a record (a Redis hash), optionally expiring, in one transaction."""
+"""hash_set: store fields of a record (a Redis hash) and its expiry in one atomic step."""
 
 from __future__ import annotations
 
@@ -15,8 +15,22 @@ from redis_rooms_pkg.actions.base import (
     Seconds,
     encode_value,
 )
+from redis_rooms_pkg.actions.scripts import CHUNK, run_script
 
 MAX_FIELDS = 10_000  # fields one call sets
+
+# KEYS[1] hash; ARGV[1] expiry in s or ""; ARGV[2..] field, value, field, value...
+# Sets the fields, then the expiry; returns how many fields are new.
+SCRIPT = f"""
+local added = 0
+for i = 2, #ARGV, {CHUNK} do
+  added = added + redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + {CHUNK - 1}, #ARGV)))
+end
+if ARGV[1] ~= '' then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return added
+"""
 
 
 class HashSetInput(ActionInput):
@@ -47,11 +61,8 @@ def hash_set(ctx: ActionContext, params: HashSetInput) -> HashSetOutput:
         name: encode_value(ctx, value, "text", f"{params.key}.{name}")
         for name, value in params.fields.items()
     }
-    with ctx.client.pipeline(transaction=True) as tx:  # MULTI/EXEC on the one key
-        tx.hset(key, mapping=mapping)
-        if params.ex is not None:
-            tx.expire(key, params.ex)
-        added = tx.execute()[0]
+    pairs = [part for name, data in mapping.items() for part in (name, data)]
+    added = int(run_script(ctx, SCRIPT, key, params.ex or "", *pairs))
     return HashSetOutput(
         key=params.key,
         added=added,

@@ -1,4 +1,4 @@
-"""history_append: add messages to a session's chat history; trim and TTL in one transaction."""
+"""history_append: add messages to a session's chat history; trim and TTL in the same step."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from redis_rooms_pkg.actions.base import (
     encode_value,
 )
 from redis_rooms_pkg.actions.history_key import KEY_PREFIX, SessionId, history_key
+from redis_rooms_pkg.actions.scripts import push
 
 MAX_MESSAGES = 1000  # messages one call appends
 
@@ -66,14 +67,8 @@ def history_append(ctx: ActionContext, params: HistoryAppendInput) -> HistoryApp
     key = history_key(ctx, params.session_id)
     label = KEY_PREFIX + params.session_id
     entries = [encode_value(ctx, message, "text", label) for message in params.messages]
-    with ctx.client.pipeline(transaction=True) as tx:  # MULTI/EXEC on the one key
-        tx.rpush(key, *entries)
-        if params.max_messages is not None:
-            tx.ltrim(key, -params.max_messages, -1)
-        if params.ex is not None:
-            tx.expire(key, params.ex)  # the TTL slides: every append restarts it
-        tx.llen(key)
-        length = tx.execute()[-1]
+    # One atomic step: append, keep the newest max_messages, restart the TTL (it slides).
+    length = push(ctx, key, entries, "right", params.max_messages, params.ex)
     return HistoryAppendOutput(
         session_id=params.session_id,
         key=label,

@@ -1,4 +1,4 @@
-"""list_push: add values to a list (a queue), optionally capped and expiring, in one transaction."""
+"""list_push: add values to a list (a queue), capped and expiring in the same atomic step."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from redis_rooms_pkg.actions.base import (
     Seconds,
     encode_value,
 )
+from redis_rooms_pkg.actions.scripts import push
 
 MAX_VALUES = 10_000  # values one call pushes
 
@@ -52,18 +53,7 @@ class ListPushOutput(ActionOutput):
 def list_push(ctx: ActionContext, params: ListPushInput) -> ListPushOutput:
     key = ctx.keys.key(params.key)
     data = [encode_value(ctx, value, "text", params.key) for value in params.values]
-    with ctx.client.pipeline(transaction=True) as tx:  # MULTI/EXEC on the one key
-        (tx.rpush if params.side == "right" else tx.lpush)(key, *data)
-        if params.max_length is not None:
-            # Pushed at the tail: keep the last max_length; at the head: keep the first.
-            if params.side == "right":
-                tx.ltrim(key, -params.max_length, -1)
-            else:
-                tx.ltrim(key, 0, params.max_length - 1)
-        if params.ex is not None:
-            tx.expire(key, params.ex)
-        tx.llen(key)
-        length = tx.execute()[-1]
+    length = push(ctx, key, data, params.side, params.max_length, params.ex)
     return ListPushOutput(
         key=params.key,
         length=length,

@@ -1,10 +1,40 @@
-"""Running the actions' Lua scripts: atomic on the server, one key per call (cluster-safe)."""
+"""The actions' Lua scripts runner and the scripts several actions share (one key per call).
+
+Multi-command steps run as Lua scripts rather than MULTI pipelines: a script is atomic too, a
+failing first command (WRONGTYPE, OOM) aborts it before anything is written, and its error
+reply carries Redis's own error code without echoing the values sent.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from redis_rooms_pkg.actions.base import ActionContext
+
+CHUNK = 1000  # arguments one command inside a script takes (Lua's unpack has a stack limit)
+
+# Push values and cap the list, then set its expiry, in one atomic step.
+# KEYS[1] list; ARGV[1] "RPUSH" or "LPUSH"; ARGV[2] max length or ""; ARGV[3] expiry in s or "";
+# ARGV[4..] values. Capping keeps the newest values: the tail after RPUSH, the head after LPUSH.
+# Returns the list's length afterwards.
+PUSH = f"""
+local command = ARGV[1]
+for i = 4, #ARGV, {CHUNK} do
+  redis.call(command, KEYS[1], unpack(ARGV, i, math.min(i + {CHUNK - 1}, #ARGV)))
+end
+if ARGV[2] ~= '' then
+  local keep = tonumber(ARGV[2])
+  if command == 'RPUSH' then
+    redis.call('LTRIM', KEYS[1], -keep, -1)
+  else
+    redis.call('LTRIM', KEYS[1], 0, keep - 1)
+  end
+end
+if ARGV[3] ~= '' then
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
+return redis.call('LLEN', KEYS[1])
+"""
 
 
 def run_script(ctx: ActionContext, source: str, key: str, *args: Any) -> Any:
@@ -14,3 +44,16 @@ def run_script(ctx: ActionContext, source: str, key: str, *args: Any) -> Any:
     hash slots in cluster mode.
     """
     return ctx.client.register_script(source)(keys=[key], args=list(args))
+
+
+def push(
+    ctx: ActionContext,
+    key: str,
+    values: list[bytes],
+    side: str = "right",
+    max_length: int | None = None,
+    ex: int | None = None,
+) -> int:
+    """Push ``values`` onto the list at the stored ``key``, cap it and set its expiry atomically."""
+    command = "RPUSH" if side == "right" else "LPUSH"
+    return int(run_script(ctx, PUSH, key, command, max_length or "", ex or "", *values))
