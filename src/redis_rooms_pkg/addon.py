@@ -298,7 +298,10 @@ class RedisRoomsAddon:
         except Exception as exc:
             code, message = self._describe(exc, name)
             self._log.warning("{} failed ({}): {}", name, code, message)
-            echo = {f: v for f, v in params.items() if f in spec.output.model_fields}
+            # Echo the step's names (key, channel...) into the failed output; never "message",
+            # which is the output's status text (publish has a "message" parameter).
+            fields = set(spec.output.model_fields) - {"message"}
+            echo = {f: v for f, v in params.items() if f in fields}
             echo = {f: v for f, v in echo.items() if isinstance(v, str)}
             return ActionResponse(
                 output=spec.output(message=message, **echo), message=message, code=code

@@ -18,8 +18,8 @@ from redis_rooms_pkg.actions.base import (
 
 MAX_COUNT = 10_000  # values one call pops
 MAX_WAIT = 60.0  # s, longest wait_s: a step never holds an engine worker longer than this
-BLOCK_MARGIN = 1.0  # s, each blocking call ends this long before the socket timeout...
-MIN_BLOCK = 0.05  # s, ...but blocks at least this long per round trip
+BLOCK_MARGIN = 1.0  # s, a blocking call ends this long before the socket timeout (or halfway)
+MIN_BLOCK = 0.001  # s, shortest blocking call (Redis counts block timeouts in milliseconds)
 
 
 class ListPopInput(ActionInput):
@@ -48,7 +48,7 @@ def block_slice(socket_timeout: float | None) -> float:
     """How long one blocking command may wait so its reply comes before the socket times out."""
     if socket_timeout is None:
         return MAX_WAIT
-    return max(MIN_BLOCK, min(socket_timeout - BLOCK_MARGIN, socket_timeout / 2))
+    return max(socket_timeout - BLOCK_MARGIN, socket_timeout / 2)
 
 
 def _pop_now(ctx: ActionContext, key: str, side: str, count: int) -> list[Any]:
@@ -68,7 +68,7 @@ def _pop_waiting(ctx: ActionContext, key: str, side: str, wait_s: float) -> list
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return []
-        reply = block([key], timeout=round(min(remaining, slice_s), 3) or MIN_BLOCK)
+        reply = block([key], timeout=max(MIN_BLOCK, round(min(remaining, slice_s), 3)))
         if reply is not None:
             return [reply[1]]
 
