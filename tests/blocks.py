@@ -375,3 +375,39 @@ def check_history_bad_input(addon: RedisRoomsAddon) -> None:
     addon.client().rpush(PREFIX + "history:bad", "not json")
     assert "not a JSON message" in failed(addon.history_get("bad"), 422)
     failed(addon.history_get("s", last=0), 400)
+
+
+# --- guardrails: run on an addon with max_value_bytes = LIMIT ---------------------------------
+
+LIMIT = 16  # bytes
+LIMITED: list = []
+
+
+def limited(function: Check) -> Check:
+    LIMITED.append(pytest.param(function, id=function.__name__.removeprefix("check_")))
+    return function
+
+
+@limited
+def check_list_push_refuses_a_value_over_the_limit(addon: RedisRoomsAddon) -> None:
+    assert ok(addon.list_push("q", ["x" * LIMIT])).length == 1
+    message = failed(addon.list_push("q", ["small", "y" * (LIMIT + 1)]), 413)
+    assert "max_value_bytes" in message
+    assert addon.client().lrange(PREFIX + "q", 0, -1) == ["x" * LIMIT]  # nothing of the batch
+
+
+@limited
+def check_hash_set_refuses_a_value_over_the_limit(addon: RedisRoomsAddon) -> None:
+    failed(addon.hash_set("h", {"a": "ok", "b": {"long": "y" * LIMIT}}), 413)
+    assert addon.client().exists(PREFIX + "h") == 0
+
+
+@limited
+def check_publish_refuses_a_message_over_the_limit(addon: RedisRoomsAddon) -> None:
+    failed(addon.publish("events", "é" * (LIMIT // 2 + 1)), 413)  # counted in UTF-8 bytes
+
+
+@limited
+def check_history_append_refuses_a_message_over_the_limit(addon: RedisRoomsAddon) -> None:
+    failed(addon.history_append("s", [{"role": "user", "content": "x" * LIMIT}]), 413)
+    assert addon.client().exists(PREFIX + "history:s") == 0

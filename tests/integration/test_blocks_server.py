@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from blocks import CHECKS, PREFIX, Check
+from blocks import CHECKS, LIMIT, LIMITED, PREFIX, Check
 from conftest import PASSWORD
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from servers import RedisServer
@@ -28,6 +28,31 @@ def prefixed(server: RedisServer, make_addon: Callable[..., RedisRoomsAddon]) ->
 @pytest.mark.parametrize("check", CHECKS)
 def test_building_block(prefixed: RedisRoomsAddon, check: Check) -> None:
     check(prefixed)
+
+
+@pytest.mark.parametrize("check", LIMITED)
+def test_max_value_bytes(
+    server: RedisServer, make_addon: Callable[..., RedisRoomsAddon], check: Check
+) -> None:
+    check(
+        make_addon(
+            password=PASSWORD,
+            host="127.0.0.1",
+            port=server.port,
+            key_prefix=PREFIX,
+            max_value_bytes=LIMIT,
+        )
+    )
+
+
+def test_read_only_addon_still_reports_server_info(
+    server: RedisServer, make_addon: Callable[..., RedisRoomsAddon]
+) -> None:
+    addon = make_addon(password=PASSWORD, host="127.0.0.1", port=server.port, read_only=True)
+    assert addon.server_info().code == 200
+    refused = addon.increment("n")
+    assert refused.code == 403
+    assert server.client().exists("n") == 0
 
 
 def test_server_info_reports_the_first_things_to_check(

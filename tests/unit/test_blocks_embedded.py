@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
-from blocks import CHECKS, PREFIX, Check
+from blocks import CHECKS, LIMIT, LIMITED, PREFIX, Check
 from conftest import entry
 from redis_rooms_pkg.actions.list_pop import MAX_WAIT, block_slice
 from redis_rooms_pkg.addon import RedisRoomsAddon
@@ -23,6 +23,11 @@ def prefixed() -> Iterator[RedisRoomsAddon]:
 @pytest.mark.parametrize("check", CHECKS)
 def test_building_block(prefixed: RedisRoomsAddon, check: Check) -> None:
     check(prefixed)
+
+
+@pytest.mark.parametrize("check", LIMITED)
+def test_max_value_bytes(make_addon: Callable[..., RedisRoomsAddon], check: Check) -> None:
+    check(make_addon(mode="embedded", key_prefix=PREFIX, max_value_bytes=LIMIT))
 
 
 def test_server_info_says_the_embedded_redis_has_no_info(prefixed: RedisRoomsAddon) -> None:

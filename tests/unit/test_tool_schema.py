@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from pydantic import create_model
 
 from redis_rooms_pkg.actions import CATALOGUE
+from redis_rooms_pkg.actions.server_info import Section
 from redis_rooms_pkg.addon import RedisRoomsAddon
 
 
@@ -37,6 +38,12 @@ ENCODING = {
 }
 KEY = {"title": "Key", "type": "string"}
 KEYS = {"items": {"type": "string"}, "title": "Keys", "type": "array"}
+SIDE = {"enum": ["left", "right"], "title": "Side", "type": "string"}
+WAIT = {"default": 0, "title": "Wait S", "type": "number"}
+NAME = {"title": "Name", "type": "string"}
+TOKEN = {"title": "Token", "type": "string"}
+TTL_MS = {"title": "Ttl Ms", "type": "integer"}
+SESSION = {"title": "Session Id", "type": "string"}
 
 EXPECTED = {
     "set_key": {
@@ -107,6 +114,121 @@ EXPECTED = {
         },
         "required": ["pattern"],
     },
+    # --- workflow building blocks ---
+    "increment": {
+        "properties": {
+            "key": KEY,
+            "by": {"anyOf": [{"type": "integer"}, {"type": "number"}], "default": 1, "title": "By"},
+            "ex": optional("integer", "Ex"),
+        },
+        "required": ["key"],
+    },
+    "rate_limit": {
+        "properties": {
+            "key": KEY,
+            "limit": {"title": "Limit", "type": "integer"},
+            "window_s": {"title": "Window S", "type": "number"},
+        },
+        "required": ["key", "limit", "window_s"],
+    },
+    "list_push": {
+        "properties": {
+            "key": KEY,
+            "values": {"items": {}, "title": "Values", "type": "array"},
+            "side": SIDE | {"default": "right"},
+            "max_length": optional("integer", "Max Length"),
+            "ex": optional("integer", "Ex"),
+        },
+        "required": ["key", "values"],
+    },
+    "list_pop": {
+        "properties": {
+            "key": KEY,
+            "side": SIDE | {"default": "left"},
+            "count": {"default": 1, "title": "Count", "type": "integer"},
+            "wait_s": WAIT,
+        },
+        "required": ["key"],
+    },
+    "list_range": {
+        "properties": {
+            "key": KEY,
+            "start": {"default": 0, "title": "Start", "type": "integer"},
+            "stop": {"default": -1, "title": "Stop", "type": "integer"},
+        },
+        "required": ["key"],
+    },
+    "list_length": {"properties": {"key": KEY}, "required": ["key"]},
+    "hash_set": {
+        "properties": {
+            "key": KEY,
+            "fields": {"additionalProperties": True, "title": "Fields", "type": "object"},
+            "ex": optional("integer", "Ex"),
+        },
+        "required": ["key", "fields"],
+    },
+    "hash_get": {
+        "properties": {
+            "key": KEY,
+            "fields": {
+                "anyOf": [{"items": {"type": "string"}, "type": "array"}, {"type": "null"}],
+                "default": None,
+                "title": "Fields",
+            },
+        },
+        "required": ["key"],
+    },
+    "hash_delete": {
+        "properties": {
+            "key": KEY,
+            "fields": {"items": {"type": "string"}, "title": "Fields", "type": "array"},
+        },
+        "required": ["key", "fields"],
+    },
+    "publish": {
+        "properties": {
+            "channel": {"title": "Channel", "type": "string"},
+            "message": {"title": "Message"},
+        },
+        "required": ["channel", "message"],
+    },
+    "acquire_lock": {
+        "properties": {"name": NAME, "ttl_ms": TTL_MS, "wait_s": WAIT},
+        "required": ["name", "ttl_ms"],
+    },
+    "release_lock": {"properties": {"name": NAME, "token": TOKEN}, "required": ["name", "token"]},
+    "extend_lock": {
+        "properties": {"name": NAME, "token": TOKEN, "ttl_ms": TTL_MS},
+        "required": ["name", "token", "ttl_ms"],
+    },
+    "history_append": {
+        "properties": {
+            "session_id": SESSION,
+            "messages": {
+                "items": {"additionalProperties": True, "type": "object"},
+                "title": "Messages",
+                "type": "array",
+            },
+            "max_messages": optional("integer", "Max Messages"),
+            "ex": optional("integer", "Ex"),
+        },
+        "required": ["session_id", "messages"],
+    },
+    "history_get": {
+        "properties": {"session_id": SESSION, "last": optional("integer", "Last")},
+        "required": ["session_id"],
+    },
+    "history_clear": {"properties": {"session_id": SESSION}, "required": ["session_id"]},
+    "server_info": {
+        "properties": {
+            "section": {
+                "anyOf": [{"enum": list(get_args(Section)), "type": "string"}, {"type": "null"}],
+                "default": None,
+                "title": "Section",
+            }
+        },
+        "required": [],
+    },
 }
 
 
@@ -152,6 +274,23 @@ def test_signature_defaults_are_the_input_model_defaults(name: str) -> None:
 def test_catalogue_flags() -> None:
     reads = {name for name, spec in CATALOGUE.items() if spec.read_only}
     destructive = {name for name, spec in CATALOGUE.items() if spec.destructive}
-    assert reads == {"get_key", "list_keys", "exists_key", "get_ttl", "get_many"}
-    assert destructive == {"delete_key", "delete_matching"}
+    assert reads == {
+        "get_key",
+        "list_keys",
+        "exists_key",
+        "get_ttl",
+        "get_many",
+        "list_range",
+        "list_length",
+        "hash_get",
+        "history_get",
+        "server_info",
+    }
+    assert destructive == {
+        "delete_key",
+        "delete_matching",
+        "list_pop",
+        "hash_delete",
+        "history_clear",
+    }
     assert all(not CATALOGUE[name].read_only for name in destructive)

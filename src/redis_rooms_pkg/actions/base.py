@@ -228,27 +228,3 @@ def decode_value(raw: bytes, encoding: Encoding, key: str) -> tuple[str, Any]:
 def ttl_seconds(reply: int) -> int | None:
     """A TTL reply in seconds: None for a missing key (-2), -1 for a key without expiry."""
     return None if reply == -2 else int(reply)
-
-
-Encoding = Literal["text"]
-
-
-def encode_value(ctx: ActionContext, value: Any, encoding: Encoding, key: str) -> bytes:
-    """The bytes a write action stores for ``value``: strings as they are, others as JSON text."""
-    from redis_rooms_pkg.services.errors import AddonError
-
-    if value is None:
-        raise AddonError(400, f"invalid input: value of {key!r} is null; pass a value to store")
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, str):
-        return value.encode("utf-8")
-    try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise AddonError(
-            400,
-            f"invalid input: value of {key!r} cannot be stored as JSON text "
-            f"({type(value).__name__})",
-        ) from exc
-    return text.encode("utf-8")
