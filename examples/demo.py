@@ -14,18 +14,26 @@ from redis_rooms_pkg.workflow import StepResult, redis_addon_entries, run_workfl
 HERE = Path(__file__).parent
 
 # (file, payload, outputs of the non-Redis steps): the API-caching flow runs twice, so the second
-# run finds the response the first one cached and skips the external call.
+# run finds the response the first one cached and skips the external call; the work queue hands a
+# job from the producer to the consumer; the agent remembers the first exchange in the second.
+WEATHER = {"request_id": "req-1", "endpoint": "https://api.example.com/weather"}
 DEMOS = [
     ("session_management.json", {"user_id": "42", "session_token": "tok-7f3a"}, {}),
+    ("api_caching.json", WEATHER, {"fetch-api": {"response": {"city": "Paris", "temp_c": 18}}}),
+    ("api_caching.json", WEATHER, {"fetch-api": {"response": {"city": "Paris", "temp_c": 18}}}),
+    ("rate_limiting.json", {"endpoint": "https://api.example.com/weather"}, {"call-api": {}}),
+    ("work_queue_producer.json", {"job": {"image": "cat.png", "size": 128}}, {}),
+    ("work_queue_consumer.json", {}, {"make-thumbnail": {"thumbnail": "cat-128.png"}}),
+    ("idempotent_lock.json", {"order_id": "o-1", "amount": 42}, {"charge": {"charge_id": "ch_1"}}),
     (
-        "api_caching.json",
-        {"request_id": "req-1", "endpoint": "https://api.example.com/weather"},
-        {"fetch-api": {"response": {"city": "Paris", "temp_c": 18}}},
+        "agent_memory.json",
+        {"session_id": "chat-1", "message": "Hi, I'm Ada."},
+        {"ask-llm": {"reply": "Hello Ada!"}},
     ),
     (
-        "api_caching.json",
-        {"request_id": "req-1", "endpoint": "https://api.example.com/weather"},
-        {"fetch-api": {"response": {"city": "Paris", "temp_c": 18}}},
+        "agent_memory.json",
+        {"session_id": "chat-1", "message": "What's my name?"},
+        {"ask-llm": {"reply": "Ada."}},
     ),
 ]
 
@@ -43,7 +51,7 @@ def embedded_addons(workflow: dict) -> dict[str, RedisRoomsAddon]:
 
 
 def show(result: StepResult) -> None:
-    print(f"  {result.id:<16} {result.action:<26} {result.status:<8} code={result.code}")
+    print(f"  {result.id:<16} {result.action:<30} {result.status:<8} code={result.code}")
     if result.output is not None:
         print(f"  {'':<16} output: {json.dumps(result.output)}")
 

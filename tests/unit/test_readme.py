@@ -100,17 +100,38 @@ def test_every_action_has_a_section() -> None:
     assert documented == set(CATALOGUE)
 
 
-@pytest.mark.parametrize(
-    ("title", "example"),
-    [
-        pytest.param("Caching API Responses", "api_caching.json", id="api-caching"),
-        pytest.param("Session Management", "session_management.json", id="sessions"),
-    ],
-)
-def test_use_cases_are_the_shipped_examples(title: str, example: str) -> None:
-    (documented,) = json_blocks(section(title))
-    shipped = json.loads((ROOT / "examples" / example).read_text())
-    assert documented["steps"] == shipped["steps"]
+USE_CASES = [
+    pytest.param("Caching API Responses", ["api_caching.json"], id="api-caching"),
+    pytest.param("Session Management", ["session_management.json"], id="sessions"),
+    pytest.param("Rate Limiting an External API", ["rate_limiting.json"], id="rate-limiting"),
+    pytest.param(
+        "A Work Queue Between Two Workflows",
+        ["work_queue_producer.json", "work_queue_consumer.json"],
+        id="work-queue",
+    ),
+    pytest.param("Idempotent Step with a Lock", ["idempotent_lock.json"], id="lock"),
+    pytest.param("Agent Chat Memory", ["agent_memory.json"], id="agent-memory"),
+]
+
+
+@pytest.mark.parametrize(("title", "examples"), USE_CASES)
+def test_use_cases_are_the_shipped_examples(title: str, examples: list[str]) -> None:
+    documented = json_blocks(section(title))
+    assert len(documented) == len(examples)
+    for block, example in zip(documented, examples, strict=True):
+        shipped = json.loads((ROOT / "examples" / example).read_text())
+        assert block["steps"] == shipped["steps"], example
+        assert (
+            shipped["addons"]
+            == json.loads((ROOT / "examples" / "session_management.json").read_text())["addons"]
+        )
+
+
+def test_every_use_case_is_documented_and_shipped() -> None:
+    titles = re.findall(r"^### (.+?)\s*$", section("Common Use Cases"), re.M)
+    assert titles == [case.values[0] for case in USE_CASES]
+    shipped = {path.name for path in (ROOT / "examples").glob("*.json")}
+    assert shipped == {name for case in USE_CASES for name in case.values[1]}
 
 
 def test_addon_configuration_example_is_the_shipped_entry() -> None:
