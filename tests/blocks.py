@@ -11,10 +11,12 @@ import time
 from collections.abc import Callable
 
 import pytest
+from redis.client import NEVER_DECODE
 
 from redis_rooms_pkg.addon import RedisRoomsAddon
 
 PREFIX = "wf:"
+RAW = {NEVER_DECODE: []}  # execute_command option: the reply as bytes
 
 Check = Callable[[RedisRoomsAddon], None]
 CHECKS: list = []
@@ -109,7 +111,7 @@ def check_rate_limit_window_slides(addon: RedisRoomsAddon) -> None:
 
 @check
 def check_rate_limit_bad_input(addon: RedisRoomsAddon) -> None:
-    for bad in ({"limit": 0}, {"window_s": 0}, {"window_s": -1}, {"limit": "many"}):
+    for bad in ({"limit": 0}, {"window_s": 0}, {"limit": "many"}, {"limit": True}):
         params = {"key": "x", "limit": 2, "window_s": 1, **bad}
         failed(addon.rate_limit(**params), 400)
     assert addon.client().exists(PREFIX + "x") == 0
@@ -181,8 +183,24 @@ def check_list_pop_wait_with_ready_values_returns_them(addon: RedisRoomsAddon) -
 
 @check
 def check_list_pop_bad_input(addon: RedisRoomsAddon) -> None:
-    for bad in ({"count": 0}, {"wait_s": -1}, {"wait_s": 61}, {"side": "up"}):
+    for bad in ({"count": 0}, {"count": True}, {"wait_s": -1}, {"wait_s": 61}, {"side": "up"}):
         failed(addon.list_pop(**{"key": "q", **bad}), 400)
+
+
+@check
+def check_list_pop_puts_back_values_that_are_not_text(addon: RedisRoomsAddon) -> None:
+    raw = addon.client()
+    raw.rpush(PREFIX + "bin", "a", b"\xff\xfe", "c")
+    assert "put back" in failed(addon.list_pop("bin", count=3), 422)
+    assert raw.llen(PREFIX + "bin") == 3
+    assert raw.execute_command("LINDEX", PREFIX + "bin", 1, **RAW) == b"\xff\xfe"
+    assert raw.execute_command("LINDEX", PREFIX + "bin", 0, **RAW) == b"a"
+    assert failed(addon.list_pop("bin", side="right", count=2), 422)
+    assert [raw.execute_command("LINDEX", PREFIX + "bin", i, **RAW) for i in range(3)] == [
+        b"a",
+        b"\xff\xfe",
+        b"c",
+    ]
 
 
 @check

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import secrets
 import time
+from typing import Annotated
 
 from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
+    NO_BOOL,
     ActionContext,
     ActionInput,
     ActionOutput,
@@ -26,7 +28,7 @@ class AcquireLockInput(ActionInput):
     ttl_ms: Milliseconds = Field(
         description="Lock lifetime in milliseconds: it frees itself if the holder never releases"
     )
-    wait_s: float = Field(
+    wait_s: Annotated[float, NO_BOOL] = Field(
         default=0,
         ge=0,
         le=MAX_WAIT,

@@ -124,6 +124,9 @@ def _no_bool(value: Any) -> Any:
     return value
 
 
+NO_BOOL = BeforeValidator(_no_bool)  # a number parameter that refuses true/false
+
+
 def _one_or_many(value: Any) -> Any:
     """A single key where a list is expected (a template rendered one name) becomes a list."""
     if isinstance(value, str | int | float) and not isinstance(value, bool):

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, field_validator
 
 from redis_rooms_pkg.actions.base import (
+    NO_BOOL,
     ActionContext,
     ActionInput,
     ActionOutput,
@@ -36,7 +37,7 @@ class HistoryAppendInput(ActionInput):
             description='Messages {"role": ..., "content": ..., ...} to add, oldest first',
         ),
     ]
-    max_messages: int | None = Field(
+    max_messages: Annotated[int, NO_BOOL] | None = Field(
         default=None, ge=1, description="Keep only the newest max_messages messages"
     )
     ex: Seconds | None = Field(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
+    NO_BOOL,
     ActionContext,
     ActionInput,
     ActionOutput,
@@ -20,7 +21,9 @@ from redis_rooms_pkg.services.errors import AddonError
 
 class HistoryGetInput(ActionInput):
     session_id: SessionId
-    last: int | None = Field(default=None, ge=1, description="Only the newest last messages")
+    last: Annotated[int, NO_BOOL] | None = Field(
+        default=None, ge=1, description="Only the newest last messages"
+    )
 
 
 class HistoryGetOutput(ActionOutput):

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
+    NO_BOOL,
+    RAW,
     ActionContext,
     ActionInput,
     ActionOutput,
     ActionSpec,
     Key,
-    as_text,
 )
+from redis_rooms_pkg.services.errors import AddonError
 
 MAX_COUNT = 10_000  # values one call pops
 MAX_WAIT = 60.0  # s, longest wait_s: a step never holds an engine worker longer than this
@@ -28,8 +30,10 @@ class ListPopInput(ActionInput):
         default="left",
         description='"left" (head: first in, first out with right pushes) or "right"',
     )
-    count: int = Field(default=1, ge=1, le=MAX_COUNT, description="Most values to take")
-    wait_s: float = Field(
+    count: Annotated[int, NO_BOOL] = Field(
+        default=1, ge=1, le=MAX_COUNT, description="Most values to take"
+    )
+    wait_s: Annotated[float, NO_BOOL] = Field(
         default=0,
         ge=0,
         le=MAX_WAIT,
@@ -51,26 +55,41 @@ def block_slice(socket_timeout: float | None) -> float:
     return max(socket_timeout - BLOCK_MARGIN, socket_timeout / 2)
 
 
-def _pop_now(ctx: ActionContext, key: str, side: str, count: int) -> list[Any]:
-    pop = ctx.client.lpop if side == "left" else ctx.client.rpop
+def _pop_now(ctx: ActionContext, key: str, side: str, count: int) -> list[bytes]:
+    command = "LPOP" if side == "left" else "RPOP"
     if count == 1:
-        value = pop(key)
+        value = ctx.client.execute_command(command, key, **RAW)
         return [] if value is None else [value]
-    return pop(key, count) or []
+    return ctx.client.execute_command(command, key, count, **RAW) or []
 
 
-def _pop_waiting(ctx: ActionContext, key: str, side: str, wait_s: float) -> list[Any]:
+def _pop_waiting(ctx: ActionContext, key: str, side: str, wait_s: float) -> list[bytes]:
     """One value, blocking in slices shorter than the socket timeout until wait_s has passed."""
-    block = ctx.client.blpop if side == "left" else ctx.client.brpop
+    command = "BLPOP" if side == "left" else "BRPOP"
     deadline = time.monotonic() + wait_s
     slice_s = block_slice(ctx.socket_timeout)
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return []
-        reply = block([key], timeout=max(MIN_BLOCK, round(min(remaining, slice_s), 3)))
+        timeout = max(MIN_BLOCK, round(min(remaining, slice_s), 3))
+        reply = ctx.client.execute_command(command, key, timeout, **RAW)
         if reply is not None:
             return [reply[1]]
+
+
+def _texts(ctx: ActionContext, key: str, side: str, values: list[bytes], name: str) -> list[str]:
+    """The popped values as text; values that are not UTF-8 are put back, never lost (422)."""
+    try:
+        return [value.decode("utf-8") for value in values]
+    except UnicodeDecodeError:
+        # Back where they came from, in their order: the first popped ends nearest that end.
+        (ctx.client.lpush if side == "left" else ctx.client.rpush)(key, *reversed(values))
+        raise AddonError(
+            422,
+            f"a value taken from {name!r} is not UTF-8 text, so it cannot be returned; "
+            f"the {len(values)} value(s) were put back on the list",
+        ) from None
 
 
 def list_pop(ctx: ActionContext, params: ListPopInput) -> ListPopOutput:
@@ -80,7 +99,7 @@ def list_pop(ctx: ActionContext, params: ListPopInput) -> ListPopOutput:
         values = _pop_waiting(ctx, key, params.side, params.wait_s)
         if values and params.count > 1:
             values += _pop_now(ctx, key, params.side, params.count - 1)
-    texts = [as_text(value) for value in values]
+    texts = _texts(ctx, key, params.side, values, params.key)
     message = (
         f"took {len(texts)} value(s) from {params.key!r}"
         if texts

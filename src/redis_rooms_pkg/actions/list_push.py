@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field
 
 from redis_rooms_pkg.actions.base import (
+    NO_BOOL,
     ActionContext,
     ActionInput,
     ActionOutput,
@@ -39,7 +40,7 @@ class ListPushInput(ActionInput):
     side: Literal["left", "right"] = Field(
         default="right", description='"right" (tail, RPUSH) or "left" (head, LPUSH)'
     )
-    max_length: int | None = Field(
+    max_length: Annotated[int, NO_BOOL] | None = Field(
         default=None, ge=1, description="Keep at most this many values (the newest are kept)"
     )
     ex: Seconds | None = Field(default=None, description="Expire the list after ex seconds")

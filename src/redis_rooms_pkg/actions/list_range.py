@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
+    NO_BOOL,
     ActionContext,
     ActionInput,
     ActionOutput,
@@ -16,8 +19,12 @@ from redis_rooms_pkg.actions.base import (
 
 class ListRangeInput(ActionInput):
     key: Key
-    start: int = Field(default=0, description="First index (0 is the head; -1 the last value)")
-    stop: int = Field(default=-1, description="Last index, included (-1: to the end)")
+    start: Annotated[int, NO_BOOL] = Field(
+        default=0, description="First index (0 is the head; -1 the last value)"
+    )
+    stop: Annotated[int, NO_BOOL] = Field(
+        default=-1, description="Last index, included (-1: to the end)"
+    )
 
 
 class ListRangeOutput(ActionOutput):

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from pydantic import Field
 
-from redis_rooms_pkg.actions.base import ActionContext, ActionInput, ActionOutput, ActionSpec, Key
+from redis_rooms_pkg.actions.base import (
+    NO_BOOL,
+    ActionContext,
+    ActionInput,
+    ActionOutput,
+    ActionSpec,
+    Key,
+)
 from redis_rooms_pkg.actions.scripts import run_script
 
 MAX_LIMIT = 100_000  # calls per window: each allowed call is one sorted-set entry while counted
@@ -42,8 +50,10 @@ return {allowed, limit - count, reset}
 
 class RateLimitInput(ActionInput):
     key: Key
-    limit: int = Field(ge=1, le=MAX_LIMIT, description="Calls allowed in any window")
-    window_s: float = Field(
+    limit: Annotated[int, NO_BOOL] = Field(
+        ge=1, le=MAX_LIMIT, description="Calls allowed in any window"
+    )
+    window_s: Annotated[float, NO_BOOL] = Field(
         gt=0, le=MAX_WINDOW, allow_inf_nan=False, description="Window length in seconds"
     )
 
