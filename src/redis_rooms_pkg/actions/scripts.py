@@ -1,9 +1,9 @@
-"""The actions' Lua scripts runner and the scripts several actions share (one key per call).
+"""Runs the actions' Lua scripts (one declared key per call) and holds the shared ones."""
 
-Multi-command steps run as Lua scripts rather than MULTI pipelines: a script is atomic too, a
-failing first command (WRONGTYPE, OOM) aborts it before anything is written, and its error
-reply carries Redis's own error code without echoing the values sent.
-"""
+# Multi-command steps run as Lua scripts rather than MULTI pipelines: a script is atomic too, a
+# failing first command (WRONGTYPE, OOM) aborts it before anything is written, and its error
+# reply carries Redis's own error code without echoing the values sent (redis-py annotates a
+# failed pipeline's error with the command and its arguments, values included).
 
 from __future__ import annotations
 
