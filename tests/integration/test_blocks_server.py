@@ -157,3 +157,24 @@ def test_two_workers_racing_for_a_lock(prefixed: RedisRoomsAddon, server: RedisS
     assert server.client().get(PREFIX + "lock:invoice:9") == winner.output.token
     assert prefixed.release_lock("lock:invoice:9", winner.output.token).output.released
     assert server.client().exists(PREFIX + "lock:invoice:9") == 0
+
+
+def test_server_info_denied_by_acl_is_403(
+    server: RedisServer, make_addon: Callable[..., RedisRoomsAddon]
+) -> None:
+    server.client().acl_setuser(
+        "no-info",
+        enabled=True,
+        passwords=["+no-info-pw"],
+        keys=["*"],
+        commands=["+@all", "-info"],
+    )
+    try:
+        addon = make_addon(
+            password="no-info-pw", host="127.0.0.1", port=server.port, username="no-info"
+        )
+        response = addon.server_info()
+        assert response.code == 403
+        assert "denied" in response.message
+    finally:
+        server.client().acl_deluser("no-info")
