@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
+    NO_BOOL,
     ActionContext,
     ActionInput,
     ActionOutput,
@@ -37,15 +38,9 @@ return {redis.call('GET', KEYS[1]), created and 1 or 0}
 """
 
 
-def _no_bool(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise ValueError("must be a number, not a boolean")
-    return value
-
-
 Amount = Annotated[
     int | Annotated[float, Field(allow_inf_nan=False)],
-    BeforeValidator(_no_bool),
+    NO_BOOL,
     Field(description="Amount to add (negative to subtract); a float makes a float counter"),
 ]
 
