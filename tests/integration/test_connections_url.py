@@ -155,6 +155,28 @@ def test_key_prefix_isolation_through_every_action(
     assert listed.keys == ["a", "b"]
     assert call(first, "delete_key", keys=["c", "d"]).deleted is False
     assert call(first, "delete_matching", pattern="*", allow_all=True).deleted_count == 2
+    # workflow building blocks: second holds the strings a..d, so a leak shows as WRONGTYPE (409),
+    # a held lock or found data; each leaves nothing behind in first
+    assert call(first, "increment", key="n", ex=100).created is True
+    assert call(first, "rate_limit", key="rl", limit=1, window_s=60).allowed is True
+    assert call(first, "list_push", key="c", values=["job"]).length == 1
+    assert call(first, "list_range", key="c").values == ["job"]
+    assert call(first, "list_length", key="d").length == 0
+    assert call(first, "list_pop", key="c").values == ["job"]
+    assert call(first, "hash_set", key="a", fields={"f": 1}).added == 1
+    assert call(first, "hash_get", key="b").found is False
+    assert call(first, "hash_delete", key="a", fields=["f"]).deleted_count == 1
+    assert call(first, "publish", channel="d", message="m").receivers == 0
+    lock = call(first, "acquire_lock", name="d", ttl_ms=10_000)
+    assert lock.acquired is True
+    assert call(first, "extend_lock", name="d", token=lock.token, ttl_ms=20_000).extended is True
+    assert call(first, "release_lock", name="d", token=lock.token).released is True
+    chat = [{"role": "user", "content": "hi"}]
+    assert call(first, "history_append", session_id="a", messages=chat).length == 1
+    assert call(first, "history_get", session_id="a").messages == chat
+    assert call(first, "history_clear", session_id="a").cleared is True
+    assert call(first, "server_info").version
+    assert call(first, "delete_key", keys=["n", "rl"]).deleted_count == 2
     assert used == set(CATALOGUE), "cover every action here when one is added"
     assert sorted(server.client().scan_iter("*")) == ["wf43:a", "wf43:b", "wf43:c", "wf43:d"]
     assert server.client().ttl("wf43:c") == -1
