@@ -1,0 +1,395 @@
+"""The `redis-rooms` commands: run workflows locally, call actions, check connections."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from loguru import logger
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from redis_rooms_pkg import __version__
+from redis_rooms_pkg.actions import CATALOGUE
+from redis_rooms_pkg.addon import RedisRoomsAddon
+from redis_rooms_pkg.cli import inputs
+from redis_rooms_pkg.cli.check import StageResult, run_check
+from redis_rooms_pkg.cli.inputs import InputError
+from redis_rooms_pkg.workflow import (
+    StepResult,
+    WorkflowError,
+    action_signature,
+    plan,
+    run_workflow,
+)
+
+EXIT_FAILED = 1  # a step, an action or a check stage failed
+EXIT_BAD_INPUT = 2  # the command could not start: a file, an option or a value is wrong
+
+app = typer.Typer(
+    name="redis-rooms",
+    help="Try Redis workflow steps locally, call the addon's actions, diagnose connections.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+AddonConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--addon-config",
+        help="JSON file with the addon entry (or a list of entries, or a workflow's addons)",
+        show_default=False,
+    ),
+]
+AddonIdOption = Annotated[
+    str | None,
+    typer.Option("--addon-id", help="Which entry of --addon-config to use", show_default=False),
+]
+EnvFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--env-file",
+        help="Read secrets (e.g. REDIS_PASSWORD) from this .env file; set variables win",
+        show_default=False,
+    ),
+]
+EmbeddedOption = Annotated[
+    bool, typer.Option("--embedded", help='Use the in-process Redis (mode "embedded")')
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table")]
+
+STATUS_STYLE = {
+    "ok": "green",
+    "stubbed": "cyan",
+    "skipped": "dim",
+    "failed": "bold red",
+    "warn": "yellow",
+    "fail": "bold red",
+    "skip": "dim",
+}
+STAGE_MARK = {"ok": "✓", "warn": "!", "fail": "✗", "skip": "-"}
+
+
+@contextmanager
+def _input_errors() -> Iterator[None]:
+    """Bad files, options and workflows end the command with a message and exit code 2."""
+    try:
+        yield
+    except (InputError, WorkflowError) as exc:
+        err.print(Text(f"error: {exc}", style="red"), soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"redis-rooms {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    ctx: typer.Context,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show the addon's own log lines on stderr")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version"),
+    ] = False,
+) -> None:
+    """Try Redis workflow steps locally, call the addon's actions, diagnose connections."""
+    if not verbose:
+        # The commands report every outcome themselves; the addon's log lines would repeat them.
+        logger.disable("redis_rooms_pkg")
+        ctx.call_on_close(lambda: logger.enable("redis_rooms_pkg"))
+
+
+def _close(addons: dict[str, RedisRoomsAddon]) -> None:
+    for addon in addons.values():
+        addon.close()
+
+
+# --- run ---------------------------------------------------------------------------------------
+
+
+def _check_stubs(workflow: dict[str, Any], stubs: dict[str, Any], redis_ids: set[str]) -> None:
+    steps = {step["id"]: step for step in plan(workflow, redis_ids)}
+    for step_id in stubs:
+        if step_id not in steps:
+            raise InputError(f"--stub {step_id}: the run has no step {step_id!r}")
+        if str(steps[step_id].get("action", "")).partition("::")[0] in redis_ids:
+            raise InputError(f"--stub {step_id}: a Redis step runs for real and cannot be stubbed")
+
+
+def _compact(value: Any) -> str:
+    return "" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _steps_table(title: str, results: list[StepResult]) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("step", no_wrap=True)
+    table.add_column("action", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("code", no_wrap=True)
+    table.add_column("output (or why not)", overflow="fold")
+    for result in results:
+        if result.output is None or result.status == "failed":
+            shown = result.message or ""
+        else:  # the output's own message repeats the facts it carries
+            shown = _compact({k: v for k, v in result.output.items() if k != "message"})
+        table.add_row(
+            result.id,
+            result.action,
+            Text(result.status, style=STATUS_STYLE.get(result.status, "")),
+            "" if result.code is None else str(result.code),
+            Text(shown),
+        )
+    return table
+
+
+@app.command()
+def run(
+    workflow_file: Annotated[
+        Path, typer.Argument(metavar="WORKFLOW.json", help="Workflow file in the engine's shape")
+    ],
+    payload: Annotated[
+        str, typer.Option("--payload", "-p", help="The payload: a JSON object, or @file")
+    ] = "{}",
+    stub: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stub",
+            metavar="STEP_ID=JSON",
+            help="Output of a step of another addon (repeatable); later steps can use it",
+        ),
+    ] = None,
+    addon_config: AddonConfigOption = None,
+    env_file: EnvFileOption = None,
+    embedded: EmbeddedOption = False,
+    repeat: Annotated[
+        int,
+        typer.Option(
+            "--repeat",
+            min=1,
+            max=100,
+            help="Run the workflow this many times on the same addons (e.g. to see a cache hit)",
+        ),
+    ] = 1,
+    as_json: JsonOption = False,
+) -> None:
+    """Run a workflow file's Redis steps, in order, and print each step's outcome."""
+    addons: dict[str, RedisRoomsAddon] = {}
+    try:
+        with _input_errors():
+            inputs.load_env_file(env_file)
+            workflow = inputs.read_json(workflow_file, "workflow file")
+            plan(workflow, set())  # the file's own shape first: steps, next, cycles
+            data = inputs.json_object(payload, "--payload")
+            stubs = inputs.stubs(stub or [])
+            overrides = inputs.entries_in(addon_config) if addon_config else []
+            addons = inputs.addons_for_workflow(workflow, overrides, embedded)
+            _check_stubs(workflow, stubs, set(addons))
+            failed = 0
+            for number in range(1, repeat + 1):
+                title = workflow_file.name + (f" (run {number} of {repeat})" if repeat > 1 else "")
+                failed += _run_once(title, number, workflow, data, addons, stubs, as_json)
+    finally:
+        _close(addons)
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _run_once(
+    title: str,
+    number: int,
+    workflow: dict[str, Any],
+    payload: dict[str, Any],
+    addons: dict[str, RedisRoomsAddon],
+    stubs: dict[str, dict[str, Any]],
+    as_json: bool,
+) -> int:
+    """One run of the workflow, printed; the number of failed steps."""
+    results: list[StepResult] = []
+
+    def on_step(result: StepResult) -> None:
+        results.append(result)
+        if as_json:
+            line = {"run": number, **result.model_dump(mode="json")}
+            typer.echo(json.dumps(line, ensure_ascii=False))
+
+    try:
+        run_workflow(workflow, payload, addons=addons, stubs=stubs, on_step=on_step)
+    finally:
+        if not as_json:
+            out.print(_steps_table(title, results))
+    return sum(result.status == "failed" for result in results)
+
+
+# --- call --------------------------------------------------------------------------------------
+
+
+def _call_parameters(action: str, pairs: list[str]) -> dict[str, Any]:
+    """NAME=VALUE pairs checked against the action's signature; values read as JSON if they can."""
+    signature = action_signature(action)
+    given = inputs.assignments(pairs, "parameter")
+    accepted = signature.parameters
+    unknown = sorted(set(given) - set(accepted))
+    if unknown:
+        raise InputError(
+            f"{action} takes no parameter(s) {', '.join(map(repr, unknown))}; "
+            f"its parameters are: {', '.join(accepted)}"
+        )
+    missing = [p for p, spec in accepted.items() if spec.default is spec.empty and p not in given]
+    if missing:
+        raise InputError(
+            f"{action} needs {', '.join(f'{p}=VALUE' for p in missing)} (see redis-rooms actions)"
+        )
+    return {name: inputs.loose_value(text) for name, text in given.items()}
+
+
+@app.command()
+def call(
+    action: Annotated[str, typer.Argument(help="Action name, e.g. set_key (see: actions)")],
+    parameters: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[NAME=VALUE]...",
+            help="Parameters; values read as JSON when they can (ex=60, value='{\"a\":1}')",
+            show_default=False,
+        ),
+    ] = None,
+    addon_config: AddonConfigOption = None,
+    addon_id: AddonIdOption = None,
+    env_file: EnvFileOption = None,
+    embedded: EmbeddedOption = False,
+) -> None:
+    """Run one action and print its response as JSON (exit 1 when its code is not 2xx)."""
+    with _input_errors():
+        inputs.load_env_file(env_file)
+        params = _call_parameters(action, parameters or [])
+        addon = inputs.single_addon(addon_config, addon_id, embedded)
+    with addon:
+        response = getattr(addon, action)(**params)
+    typer.echo(json.dumps(response.model_dump(mode="json"), indent=2, ensure_ascii=False))
+    if response.code is None or not 200 <= response.code < 300:
+        raise typer.Exit(EXIT_FAILED)
+
+
+# --- actions -----------------------------------------------------------------------------------
+
+
+def catalogue() -> list[dict[str, Any]]:
+    """Every action the addon offers, with its parameters as its method declares them."""
+    entries = []
+    for name, spec in sorted(CATALOGUE.items()):
+        if not hasattr(RedisRoomsAddon, name):
+            continue
+        fields = spec.input.model_fields
+        parameters = [
+            {
+                "name": param.name,
+                "type": str(param.annotation),
+                "required": param.default is param.empty,
+                "default": None if param.default is param.empty else param.default,
+                "description": fields[param.name].description if param.name in fields else None,
+            }
+            for param in action_signature(name).parameters.values()
+        ]
+        entries.append(
+            {
+                "name": name,
+                "read_only": spec.read_only,
+                "destructive": spec.destructive,
+                "summary": spec.summary,
+                "parameters": parameters,
+            }
+        )
+    return entries
+
+
+def _kind(entry: dict[str, Any]) -> Text:
+    if entry["read_only"]:
+        return Text("read-only", style="green")
+    if entry["destructive"]:
+        return Text("destructive", style="red")
+    return Text("writes", style="yellow")
+
+
+def _parameter(param: dict[str, Any]) -> str:
+    text = f"{param['name']}: {param['type']}"
+    return text if param["required"] else f"{text} = {json.dumps(param['default'])}"
+
+
+@app.command()
+def actions(as_json: JsonOption = False) -> None:
+    """List the actions: what each reads or writes, and its parameters."""
+    entries = catalogue()
+    if as_json:
+        for entry in entries:
+            typer.echo(json.dumps(entry, ensure_ascii=False))
+        return
+    table = Table(title="redis-rooms actions", title_justify="left")
+    for column in ("action", "kind", "parameters", "summary"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        table.add_row(
+            entry["name"],
+            _kind(entry),
+            "\n".join(_parameter(param) for param in entry["parameters"]),
+            entry["summary"],
+        )
+    out.print(table)
+
+
+# --- check -------------------------------------------------------------------------------------
+
+
+def _print_stage(result: StageResult) -> None:
+    line = Text()
+    line.append(f"{STAGE_MARK[result.status]} ", style=STATUS_STYLE[result.status])
+    line.append(f"{result.stage:<8}", style="bold")
+    line.append(result.detail)
+    out.print(line)
+    if result.fix and result.status in ("fail", "warn"):
+        out.print(Text(f"  fix: {result.fix}", style=STATUS_STYLE[result.status]))
+
+
+@app.command()
+def check(
+    addon_config: AddonConfigOption = None,
+    addon_id: AddonIdOption = None,
+    env_file: EnvFileOption = None,
+    embedded: EmbeddedOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Connect as the addon would and report each stage: DNS, TCP, TLS, auth, server, latency."""
+    with _input_errors():
+        inputs.load_env_file(env_file)
+        addon = inputs.single_addon(addon_config, addon_id, embedded)
+    assert addon.config is not None  # single_addon returns configured addons
+    if not as_json:
+        out.print(Text(f"checking {addon.config.describe_target()} (addon {addon.config.id!r})"))
+
+    def on_stage(result: StageResult) -> None:
+        if as_json:
+            typer.echo(json.dumps(result.__dict__, ensure_ascii=False))
+        else:
+            _print_stage(result)
+
+    with addon:
+        results = run_check(addon, on_stage)
+    if any(result.status == "fail" for result in results):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def main() -> None:
+    """Entry point of the `redis-rooms` console script."""
+    app()

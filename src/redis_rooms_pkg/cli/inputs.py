@@ -1,0 +1,193 @@
+"""What the command line reads: JSON files and values, NAME=VALUE pairs, addon entries, .env."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from dotenv import load_dotenv
+from pydantic import ValidationError
+
+from redis_rooms_pkg.addon import RedisRoomsAddon
+from redis_rooms_pkg.configuration import CustomAddonConfig
+from redis_rooms_pkg.services import errors
+from redis_rooms_pkg.workflow import (
+    REDIS_ADDON_TYPES,
+    addon_entries,
+    redis_addon_entries,
+    undeclared_redis_ids,
+)
+
+# The addon `call` and `check` use without --addon-config: the config defaults (localhost:6379),
+# with the password read from REDIS_PASSWORD (environment or .env) as in the README's examples.
+DEFAULT_ENTRY: dict[str, Any] = {
+    "id": "redis",
+    "type": "redis",
+    "name": "Redis",
+    "secrets": {"redis_password": "REDIS_PASSWORD"},
+}
+
+
+class InputError(ValueError):
+    """A file, option or value the command cannot use; the message says what to fix."""
+
+
+def read_json(path: Path, what: str) -> Any:
+    """The JSON document in ``path``; a missing file or bad JSON says where."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{what} {str(path)!r} not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {what} {str(path)!r}: {exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{what} {str(path)!r} is not valid JSON: {exc.msg} at line {exc.lineno} "
+            f"column {exc.colno}"
+        ) from None
+
+
+def json_object(text: str, what: str) -> dict[str, Any]:
+    """A JSON object given inline, or as ``@file`` to read it from a file."""
+    if text.startswith("@"):
+        value = read_json(Path(text[1:]), what)
+    else:
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{what} is not valid JSON: {exc.msg} at column {exc.colno} "
+                "(give a JSON object, or @file to read one from a file)"
+            ) from None
+    if not isinstance(value, dict):
+        raise InputError(f"{what} must be a JSON object, not {type(value).__name__}")
+    return value
+
+
+def loose_value(text: str) -> Any:
+    """A command-line value: JSON when it parses (60, true, {"a":1}), else the text itself."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def assignments(items: Iterable[str], what: str) -> dict[str, str]:
+    """``name=text`` pairs by name; a pair without ``=`` or with an empty name is refused."""
+    pairs: dict[str, str] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"{what} {item!r} must look like NAME=VALUE")
+        if name.strip() in pairs:
+            raise InputError(f"{what} {name.strip()!r} is given twice")
+        pairs[name.strip()] = text
+    return pairs
+
+
+def stubs(items: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """``STEP_ID=JSON`` pairs: the output each stubbed step reports."""
+    return {
+        step: json_object(text, f"--stub {step}")
+        for step, text in assignments(items, "--stub").items()
+    }
+
+
+def load_env_file(path: Path | None) -> None:
+    """Read a .env file into the environment; variables already set keep their values."""
+    if path is None:
+        return
+    if not path.is_file():
+        raise InputError(f"env file {str(path)!r} not found")
+    load_dotenv(path, override=False)
+
+
+def entries_in(path: Path) -> list[dict[str, Any]]:
+    """The addon entries of an --addon-config file: one entry, a list, or a workflow's addons."""
+    document = read_json(path, "addon config")
+    if isinstance(document, dict) and "addons" in document:
+        entries = [e for e in addon_entries(document) if e.get("type") in REDIS_ADDON_TYPES]
+    elif isinstance(document, dict):
+        entries = [document]
+    elif isinstance(document, list) and all(isinstance(entry, dict) for entry in document):
+        entries = document
+    else:
+        raise InputError(f"addon config {str(path)!r} must hold an addon object or a list of them")
+    for entry in entries:
+        if not isinstance(entry.get("id"), str) or not entry["id"]:
+            raise InputError(f'every addon entry in {str(path)!r} needs a non-empty "id"')
+    if not entries:
+        raise InputError(f"addon config {str(path)!r} declares no Redis addon")
+    return entries
+
+
+def embedded_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The same entry switched to the in-process embedded Redis."""
+    entry = copy.deepcopy(dict(entry))
+    if "mode" in entry:
+        entry["mode"] = "embedded"
+    if "mode" not in entry or isinstance(entry.get("config"), dict):
+        entry.setdefault("config", {})["mode"] = "embedded"
+    return entry
+
+
+def build_addon(entry: Mapping[str, Any], embedded: bool = False) -> RedisRoomsAddon:
+    """A configured addon, created and configured the way the engine does it."""
+    entry = embedded_entry(entry) if embedded else dict(entry)
+    label = entry.get("id", "?")
+    try:
+        CustomAddonConfig.model_validate(entry)
+    except ValidationError as exc:
+        raise InputError(f"addon {label!r}: {errors.describe(exc, '', 0)[1]}") from None
+    addon = RedisRoomsAddon()
+    if not addon.loadAddonConfig(entry):
+        # Valid fields, but the addon refused it (e.g. embedded mode without fakeredis).
+        from redis_rooms_pkg.services.client import EMBEDDED_MISSING
+
+        raise InputError(f"addon {label!r}: {EMBEDDED_MISSING}")
+    return addon
+
+
+def addons_for_workflow(
+    workflow: Mapping[str, Any],
+    overrides: list[dict[str, Any]],
+    embedded: bool,
+) -> dict[str, RedisRoomsAddon]:
+    """One addon per Redis addon id of the run.
+
+    The file's Redis entries, replaced by id (or added to) by the --addon-config entries. When
+    neither declares a Redis addon, steps with Redis actions get an embedded addon of their id.
+    """
+    entries = dict(redis_addon_entries(workflow))
+    entries.update({entry["id"]: entry for entry in overrides})
+    if not entries:
+        entries = {
+            addon_id: {**DEFAULT_ENTRY, "id": addon_id}
+            for addon_id in undeclared_redis_ids(workflow)
+        }
+        embedded = True
+    return {addon_id: build_addon(entry, embedded) for addon_id, entry in entries.items()}
+
+
+def single_addon(path: Path | None, addon_id: str | None, embedded: bool) -> RedisRoomsAddon:
+    """The one addon `call` and `check` use: from --addon-config (by --addon-id), else defaults."""
+    if path is None:
+        return build_addon(DEFAULT_ENTRY, embedded)
+    entries = entries_in(path)
+    if addon_id is not None:
+        chosen = [entry for entry in entries if entry["id"] == addon_id]
+        if not chosen:
+            ids = ", ".join(entry["id"] for entry in entries)
+            raise InputError(f"no addon {addon_id!r} in {str(path)!r}; it has: {ids}")
+        return build_addon(chosen[0], embedded)
+    if len(entries) > 1:
+        ids = ", ".join(entry["id"] for entry in entries)
+        raise InputError(
+            f"{str(path)!r} declares several Redis addons ({ids}): pick one with --addon-id"
+        )
+    return build_addon(entries[0], embedded)
