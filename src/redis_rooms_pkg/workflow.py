@@ -78,7 +78,7 @@ def resolve(path: str, context: Mapping[str, Any]) -> Any:
             value = value[int(part)]
         else:
             raise WorkflowError(
-                f"template {{{{{path}}}}}: {walked} has no {part!r} ({_keys_of(value)})"
+                f"template {{{{{path}}}}}: {part!r} not found in {walked} ({_keys_of(value)})"
             )
         walked = f"{walked}.{part}"
     return value
@@ -237,7 +237,7 @@ def plan(workflow: Mapping[str, Any], redis_ids: Collection[str]) -> list[dict[s
         if step["id"] in seen:
             loop = [s["id"] for s in path[seen[step["id"]] :]] + [step["id"]]
             raise WorkflowError(
-                f"steps loop through next: {' -> '.join(loop)}; a run would never end "
+                f"steps form a cycle through next: {' -> '.join(loop)}; a run would never end "
                 "(remove or change one of these next fields)"
             )
         seen[step["id"]] = len(path)

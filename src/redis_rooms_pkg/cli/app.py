@@ -357,9 +357,9 @@ def _print_stage(result: StageResult) -> None:
     line.append(f"{STAGE_MARK[result.status]} ", style=STATUS_STYLE[result.status])
     line.append(f"{result.stage:<8}", style="bold")
     line.append(result.detail)
-    out.print(line)
+    out.print(line, soft_wrap=True)
     if result.fix and result.status in ("fail", "warn"):
-        out.print(Text(f"  fix: {result.fix}", style=STATUS_STYLE[result.status]))
+        out.print(Text(f"  fix: {result.fix}", style=STATUS_STYLE[result.status]), soft_wrap=True)
 
 
 @app.command()
@@ -376,7 +376,8 @@ def check(
         addon = inputs.single_addon(addon_config, addon_id, embedded)
     assert addon.config is not None  # single_addon returns configured addons
     if not as_json:
-        out.print(Text(f"checking {addon.config.describe_target()} (addon {addon.config.id!r})"))
+        target = f"checking {addon.config.describe_target()} (addon {addon.config.id!r})"
+        out.print(Text(target), soft_wrap=True)
 
     def on_stage(result: StageResult) -> None:
         if as_json:

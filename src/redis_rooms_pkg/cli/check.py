@@ -179,6 +179,8 @@ def tls(probe: Probe) -> Outcome:
         ) from None
     except (ssl.SSLError, ConnectionError, TimeoutError) as exc:
         reason = getattr(exc, "reason", None) or type(exc).__name__
+        if isinstance(exc, TimeoutError):
+            reason = f"no TLS answer within {probe.config.socket_connect_timeout:g}s"
         raise StageError(
             f"TLS handshake with {probe.where} failed ({reason})",
             "the port may not speak TLS: set ssl to false for a plain Redis port, or use the "
@@ -221,8 +223,8 @@ def auth(probe: Probe) -> Outcome:
         raise _fail_from(
             probe,
             exc,
-            f"set the right password in {env} (environment or .env), and username if the "
-            f"server uses ACL users; now: {_password_source(probe)}",
+            f"put the server's password in {env} (environment or .env); now: "
+            f"{_password_source(probe)}",
         ) from None
     except redis.TimeoutError as exc:
         raise _fail_from(
