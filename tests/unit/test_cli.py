@@ -1,0 +1,427 @@
+"""The `redis-rooms` command line on the embedded backend: run, call, actions, check, bad input."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from redis_rooms_pkg.actions import CATALOGUE
+from redis_rooms_pkg.addon import RedisRoomsAddon
+from redis_rooms_pkg.cli import app
+
+ROOT = Path(__file__).parents[2]
+EXAMPLES = ROOT / "examples"
+SCRIPT = Path(sys.executable).with_name("redis-rooms")  # the installed console script
+runner = CliRunner()
+
+CACHING = [
+    str(EXAMPLES / "api_caching.json"),
+    "--embedded",
+    "--payload",
+    '{"request_id": "r1", "endpoint": "https://api.example.test/x"}',
+    "--stub",
+    'fetch-api={"response": {"temp": 18}}',
+]
+
+
+def invoke(*args: str, **kwargs: Any):
+    return runner.invoke(app, list(args), **kwargs)
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def write(tmp_path: Path, name: str, document: Any) -> str:
+    path = tmp_path / name
+    path.write_text(document if isinstance(document, str) else json.dumps(document))
+    return str(path)
+
+
+def step(step_id: str, action: str, **fields: Any) -> dict[str, Any]:
+    return {"id": step_id, "action": action, **fields}
+
+
+# --- run ---------------------------------------------------------------------------------------
+
+
+def test_run_caching_example_twice_shows_the_cache_hit() -> None:
+    result = invoke("run", *CACHING, "--repeat", "2", "--json")
+    assert result.exit_code == 0, result.output
+    lines = json_lines(result.stdout)
+    first = [(line["id"], line["status"]) for line in lines if line["run"] == 1]
+    second = [(line["id"], line["status"]) for line in lines if line["run"] == 2]
+    assert first == [("check-cache", "ok"), ("fetch-api", "stubbed"), ("store-cache", "ok")]
+    assert second == [("check-cache", "ok"), ("fetch-api", "skipped"), ("store-cache", "skipped")]
+    assert json.loads(lines[3]["output"]["value"]) == {"temp": 18}
+
+
+def test_run_prints_a_table_per_run() -> None:
+    result = invoke("run", *CACHING, "--repeat", "2")
+    assert result.exit_code == 0, result.output
+    assert "api_caching.json (run 1 of 2)" in result.stdout
+    assert "api_caching.json (run 2 of 2)" in result.stdout
+    assert "condition false" in result.stdout
+    assert "stubbed" in result.stdout
+
+
+def test_run_payload_from_file(tmp_path: Path) -> None:
+    payload = write(tmp_path, "payload.json", {"user_id": "7", "session_token": "tok"})
+    result = invoke(
+        "run", str(EXAMPLES / "session_management.json"), "--embedded", "-p", f"@{payload}",
+        "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    verify = json_lines(result.stdout)[1]
+    assert verify["output"] == {
+        "key": "session:7", "value": "tok", "found": True, "message": "found 'session:7'",
+    }  # fmt: skip
+
+
+def test_run_without_redis_addon_uses_embedded(tmp_path: Path) -> None:
+    workflow = {
+        "steps": [
+            step("put", "cache::set_key", parameters={"key": "k", "value": {"a": 1}}),
+            step("get", "cache::get_key", parameters={"key": "k"}),
+            step("ask", "llm::ask"),
+        ]
+    }
+    result = invoke("run", write(tmp_path, "w.json", workflow), "--json")
+    assert result.exit_code == 0, result.output
+    lines = json_lines(result.stdout)
+    assert [line["status"] for line in lines] == ["ok", "ok", "skipped"]
+    assert lines[1]["output"]["value"] == '{"a":1}'
+    assert "--stub ask=JSON" in lines[2]["message"]
+
+
+def test_run_addon_config_replaces_the_files_entry(tmp_path: Path) -> None:
+    entry = {"id": "redis-cache", "type": "redis", "name": "c", "mode": "embedded",
+             "key_prefix": "wf:"}  # fmt: skip
+    result = invoke(
+        "run", str(EXAMPLES / "session_management.json"),
+        "--addon-config", write(tmp_path, "addon.json", entry),
+        "--payload", '{"user_id": 1, "session_token": "t"}', "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert [line["code"] for line in json_lines(result.stdout)] == [200, 200]
+
+
+def test_run_failed_step_exits_1(tmp_path: Path) -> None:
+    workflow = {"steps": [step("get", "cache::get_key", parameters={"key": "{{payload.k}}"})]}
+    result = invoke("run", write(tmp_path, "w.json", workflow), "--payload", '{"k": ""}')
+    assert result.exit_code == 1
+    assert "failed" in result.stdout
+    assert "400" in result.stdout
+
+
+def test_run_with_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RR_TEST_FROM_ENV_FILE", raising=False)
+    env = write(tmp_path, "test.env", "RR_TEST_FROM_ENV_FILE=yes\n")
+    result = invoke("run", *CACHING, "--env-file", env)
+    assert result.exit_code == 0, result.output
+    assert os.environ.pop("RR_TEST_FROM_ENV_FILE") == "yes"
+
+
+LOOP = {
+    "steps": [
+        step("a", "cache::get_key", parameters={"key": "k"}, next="b"),
+        step("b", "cache::get_key", parameters={"key": "k"}, next="a"),
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    ("document", "args", "says"),
+    [
+        pytest.param('{"steps": [', [], "not valid JSON: Expecting value at line 1 column 12",
+                     id="invalid-json"),
+        pytest.param({"nope": 1}, [], 'no "steps" list', id="no-steps"),
+        pytest.param([1, 2], [], "a JSON object", id="not-an-object"),
+        pytest.param({"addons": [{"id": "cache", "type": "redis", "name": "c"}],
+                      "steps": [step("a", "cache::nope")]}, [],
+                     "step 'a': unknown action 'nope'; known actions: ", id="unknown-action"),
+        pytest.param({"steps": [step("a", "cache::get_key", parameters={"key": "k"},
+                                     next="zz")]}, [],
+                     "step 'a': next names unknown step 'zz'", id="unknown-next"),
+        pytest.param(LOOP, [], "cycle through next: a -> b -> a", id="cycle"),
+        pytest.param({"steps": [step("a", "cache::get_key", parameters={"kee": "x"})]}, [],
+                     "get_key takes no parameter(s) 'kee'", id="unknown-parameter"),
+        pytest.param({"steps": [step("a", "cache::set_key", parameters={"key": "x"})]}, [],
+                     "set_key needs parameter(s) 'value'", id="missing-parameter"),
+        pytest.param({"steps": [step("a", "cache::get_key",
+                                     parameters={"key": "{{payload.user.id}}"})]},
+                     ["--payload", '{"user": {"name": "x"}}'],
+                     "template {{payload.user.id}}: 'id' not found in payload.user "
+                     "(it has: name)", id="missing-template-path"),
+        pytest.param({"steps": [step("a", "cache::get_key",
+                                     parameters={"key": "{{later.output.key}}"}),
+                                step("later", "cache::get_key", parameters={"key": "k"})]}, [],
+                     "no payload or earlier step named 'later'", id="template-names-later-step"),
+        pytest.param({"steps": [step("x", "llm::ask"),
+                                step("a", "cache::get_key",
+                                     parameters={"key": "{{x.output.text}}"})]}, [],
+                     "step 'x' has no output: it was skipped", id="template-skipped-step"),
+        pytest.param({"steps": [step("a", "llm::ask")]}, ["--payload", "[1]"],
+                     "--payload must be a JSON object", id="payload-not-object"),
+        pytest.param({"steps": [step("a", "llm::ask")]}, ["--payload", "{x"],
+                     "--payload is not valid JSON", id="payload-bad-json"),
+        pytest.param({"steps": [step("a", "llm::ask")]}, ["--stub", "a"],
+                     "--stub 'a' must look like NAME=VALUE", id="stub-without-value"),
+        pytest.param({"steps": [step("a", "llm::ask")]}, ["--stub", "b={}"],
+                     "the run has no step 'b'", id="stub-unknown-step"),
+        pytest.param({"steps": [step("a", "cache::get_key", parameters={"key": "k"})]},
+                     ["--stub", "a={}"], "cannot be stubbed", id="stub-redis-step"),
+        pytest.param({"steps": [step("a", "llm::ask")]}, ["--env-file", "/nonexistent/.env"],
+                     "env file '/nonexistent/.env' not found", id="env-file-missing"),
+        pytest.param({"addons": [{"id": "c", "type": "redis", "name": "c",
+                                  "config": {"hots": "x"}}],
+                      "steps": [step("a", "c::get_key", parameters={"key": "k"})]}, [],
+                     "addon 'c': invalid input: ", id="bad-addon-config"),
+        pytest.param({"addons": "x", "steps": [step("a", "c::get_key")]}, [],
+                     '"addons" must be a list', id="addons-not-a-list"),
+    ],
+)  # fmt: skip
+def test_run_bad_input_is_a_clear_error(
+    tmp_path: Path, document: Any, args: list[str], says: str
+) -> None:
+    result = invoke("run", write(tmp_path, "w.json", document), *args)
+    assert result.exit_code == 2, result.output
+    assert says in result.stderr
+    assert result.stderr.startswith("error: ")
+    assert "Traceback" not in result.output
+
+
+def test_run_bad_addon_config_names_the_option(tmp_path: Path) -> None:
+    entry = {"id": "redis-cache", "type": "redis", "name": "c", "config": {"hots": "x"}}
+    result = invoke("run", *CACHING, "--addon-config", write(tmp_path, "addon.json", entry))
+    assert result.exit_code == 2
+    assert "'hots'" in result.stderr
+
+
+def test_run_missing_workflow_file() -> None:
+    result = invoke("run", "/nonexistent/workflow.json")
+    assert result.exit_code == 2
+    assert "workflow file '/nonexistent/workflow.json' not found" in result.stderr
+
+
+def test_run_template_error_keeps_the_steps_that_ran(tmp_path: Path) -> None:
+    workflow = {
+        "steps": [
+            step("put", "cache::set_key", parameters={"key": "k", "value": "v"}),
+            step("get", "cache::get_key", parameters={"key": "{{put.output.nope}}"}),
+        ]
+    }
+    result = invoke("run", write(tmp_path, "w.json", workflow))
+    assert result.exit_code == 2
+    assert "put" in result.stdout
+    assert "'nope' not found in put.output (it has: message, key, success)" in result.stderr
+
+
+# --- call --------------------------------------------------------------------------------------
+
+
+def test_call_prints_the_response_as_json() -> None:
+    result = invoke("call", "set_key", "key=k", 'value={"a":1}', "ex=60", "--embedded")
+    assert result.exit_code == 0, result.output
+    response = json.loads(result.stdout)
+    assert response["code"] == 200
+    assert response["output"] == {
+        "key": "k", "success": True, "message": "stored 'k' (expires in 60s)",
+    }  # fmt: skip
+    assert response["tokens"] == {"stepAmount": 0, "totalCurrentAmount": 0}
+
+
+def test_call_optional_parameter_default() -> None:
+    result = invoke("call", "list_keys", "--embedded")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["output"]["count"] == 0
+
+
+def test_call_non_2xx_exits_1() -> None:
+    result = invoke("call", "set_key", "key=k", "value=v", "ex=0", "--embedded")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["code"] == 400
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        pytest.param(["nope"], "unknown action 'nope'; known actions: ", id="unknown-action"),
+        pytest.param(["get_key"], "get_key needs key=VALUE", id="missing"),
+        pytest.param(["get_key", "key=a", "kee=b"], "takes no parameter(s) 'kee'", id="unknown"),
+        pytest.param(["get_key", "key"], "parameter 'key' must look like NAME=VALUE", id="no-eq"),
+        pytest.param(["get_key", "key=a", "key=b"], "'key' is given twice", id="twice"),
+        pytest.param(["get_key", "key=a", "--addon-config", "/nonexistent.json"],
+                     "addon config '/nonexistent.json' not found", id="no-config-file"),
+    ],
+)  # fmt: skip
+def test_call_bad_input(args: list[str], says: str) -> None:
+    result = invoke("call", *args, "--embedded")
+    assert result.exit_code == 2
+    assert says in result.stderr
+
+
+def test_call_picks_the_addon_from_a_workflow_file(tmp_path: Path) -> None:
+    addons = [
+        {"id": "one", "type": "redis", "name": "1", "mode": "embedded"},
+        {"id": "two", "type": "redis", "name": "2", "mode": "embedded", "key_prefix": "p:"},
+        {"id": "llm", "type": "openai", "name": "x"},
+    ]
+    path = write(tmp_path, "w.json", {"addons": addons, "steps": []})
+    several = invoke("call", "get_key", "key=a", "--addon-config", path)
+    assert several.exit_code == 2
+    assert "several Redis addons (one, two): pick one with --addon-id" in several.stderr
+    unknown = invoke("call", "get_key", "key=a", "--addon-config", path, "--addon-id", "llm")
+    assert "no addon 'llm'" in unknown.stderr
+    chosen = invoke("call", "get_key", "key=a", "--addon-config", path, "--addon-id", "two")
+    assert chosen.exit_code == 0, chosen.output
+
+
+@pytest.mark.parametrize(
+    ("document", "says"),
+    [
+        pytest.param([1], "an addon object or a list of them", id="list-of-numbers"),
+        pytest.param({"type": "redis"}, 'needs a non-empty "id"', id="no-id"),
+        pytest.param({"addons": [{"id": "x", "type": "mongo"}]}, "no Redis addon", id="no-redis"),
+    ],
+)
+def test_call_bad_addon_config_files(tmp_path: Path, document: Any, says: str) -> None:
+    result = invoke("call", "list_keys", "--addon-config", write(tmp_path, "a.json", document))
+    assert result.exit_code == 2
+    assert says in result.stderr
+
+
+# --- actions -----------------------------------------------------------------------------------
+
+
+def test_actions_json_matches_catalogue_and_signatures() -> None:
+    result = invoke("actions", "--json")
+    assert result.exit_code == 0, result.output
+    listed = {entry["name"]: entry for entry in json_lines(result.stdout)}
+    assert set(listed) == {name for name in CATALOGUE if hasattr(RedisRoomsAddon, name)}
+    for name, entry in listed.items():
+        signature = inspect.signature(getattr(RedisRoomsAddon, name))
+        assert [p["name"] for p in entry["parameters"]] == list(signature.parameters)[1:]
+        assert entry["read_only"] is CATALOGUE[name].read_only
+        assert entry["summary"] == CATALOGUE[name].summary
+    assert listed["list_keys"]["parameters"][0]["default"] == "*"
+    assert listed["get_key"]["parameters"][0]["required"] is True
+
+
+def test_actions_table() -> None:
+    result = invoke("actions")
+    assert result.exit_code == 0
+    for name in CATALOGUE:
+        assert name in result.stdout
+    assert "read-only" in result.stdout
+    assert "destructive" in result.stdout
+
+
+# --- check, version, help ----------------------------------------------------------------------
+
+
+def test_check_embedded() -> None:
+    result = invoke("check", "--embedded", "--json")
+    assert result.exit_code == 0, result.output
+    stages = {line["stage"]: line["status"] for line in json_lines(result.stdout)}
+    assert stages == {"auth": "skip", "server": "ok", "latency": "ok"}
+
+
+def test_check_embedded_table() -> None:
+    result = invoke("check", "--embedded")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("checking the embedded in-process Redis (addon 'redis')")
+    assert re.search(r"✓ latency +PING round trip", result.stdout)
+
+
+def test_version_and_help() -> None:
+    assert invoke("--version").stdout.startswith("redis-rooms ")
+    result = invoke()
+    assert "run" in result.output
+    assert "check" in result.output
+
+
+def test_verbose_shows_the_addon_log(capfd: pytest.CaptureFixture[str]) -> None:
+    quiet = subprocess.run(
+        [str(SCRIPT), "call", "get_key", "key=", "--embedded"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    loud = subprocess.run(
+        [str(SCRIPT), "-v", "call", "get_key", "key=", "--embedded"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert quiet.returncode == loud.returncode == 1
+    assert "get_key failed (400)" not in quiet.stderr
+    assert "get_key failed (400)" in loud.stderr
+
+
+# --- the installed script and make demo ---------------------------------------------------------
+
+
+def demo_commands() -> list[str]:
+    """The recipe of the Makefile's demo target, with its variables expanded."""
+    makefile = (ROOT / "Makefile").read_text().replace("\\\n", " ")
+    demo_run = re.search(r"^DEMO_RUN = \$\(POETRY\) run (.+)$", makefile, re.M)
+    recipe = re.search(r"^demo:.*\n((?:\t.+\n)+)", makefile, re.M)
+    assert demo_run
+    assert recipe
+    command = demo_run.group(1).replace("redis-rooms", shlex.quote(str(SCRIPT)), 1)
+    return [line.strip().replace("$(DEMO_RUN)", command) for line in recipe.group(1).splitlines()]
+
+
+def test_make_demo_commands_run_the_examples() -> None:
+    commands = demo_commands()
+    assert len(commands) == 2
+    printed = ""
+    for command in commands:
+        done = subprocess.run(
+            command, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        printed += done.stdout
+    assert "session_management.json" in printed
+    assert "tok-7f3a" in printed  # the session read back
+    assert "api_caching.json (run 2 of 2)" in printed
+    run2 = printed.split("(run 2 of 2)")[1]
+    assert "Paris" in run2  # the cached response, read back on run 2
+    assert run2.count("condition false") == 2  # no external call, no cache write
+
+
+def test_installed_script_json_run() -> None:
+    done = subprocess.run(
+        [str(SCRIPT), "run", *CACHING, "--json"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert [line["status"] for line in json_lines(done.stdout)] == ["ok", "stubbed", "ok"]
+
+
+def test_installed_script_bad_file_has_no_traceback(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(SCRIPT), "run", write(tmp_path, "w.json", "{oops")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "is not valid JSON" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_addon_import_stays_light() -> None:
+    code = (
+        "import sys, redis_rooms_pkg.addon, redis_rooms_pkg.workflow; "
+        "print(sorted(m for m in ('typer', 'rich', 'click') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"
