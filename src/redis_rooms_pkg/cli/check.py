@@ -159,8 +159,22 @@ def tls_context(connection: dict[str, Any]) -> ssl.SSLContext:
     return context
 
 
+_SHORT_NAMES = {
+    "commonName": "CN",
+    "organizationName": "O",
+    "organizationalUnitName": "OU",
+    "countryName": "C",
+    "stateOrProvinceName": "ST",
+    "localityName": "L",
+}
+
+
 def _subject(cert: dict[str, Any]) -> str:
-    parts = [f"{name}={value}" for rdn in cert.get("subject", ()) for name, value in rdn]
+    parts = [
+        f"{_SHORT_NAMES.get(name, name)}={value}"
+        for rdn in cert.get("subject", ())
+        for name, value in rdn
+    ]
     return ", ".join(parts) or "(empty subject)"
 
 

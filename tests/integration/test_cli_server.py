@@ -1,0 +1,280 @@
+"""`redis-rooms check`, `call` and `run` against real redis-server processes."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+from typer.testing import CliRunner
+
+from conftest import PASSWORD, entry
+from redis_rooms_pkg.addon import RedisRoomsAddon
+from redis_rooms_pkg.cli import app
+from redis_rooms_pkg.cli import check as check_module
+from redis_rooms_pkg.cli.check import Probe, tls
+from servers import RedisServer, free_port
+
+ROOT = Path(__file__).parents[2]
+SCRIPT = Path(sys.executable).with_name("redis-rooms")  # the installed console script
+FAST = {"host": "127.0.0.1", "socket_timeout": 1, "socket_connect_timeout": 1}
+runner = CliRunner()
+
+
+def addon_file(tmp_path: Path, **options: Any) -> str:
+    path = tmp_path / "addon.json"
+    path.write_text(json.dumps(entry(**{**FAST, **options})))
+    return str(path)
+
+
+def check(tmp_path: Path, **options: Any) -> tuple[int, dict[str, dict[str, str]], str]:
+    """Exit code, the stages by name, and everything printed."""
+    result = runner.invoke(
+        app, ["check", "--json", "--addon-config", addon_file(tmp_path, **options)]
+    )
+    stages = {line["stage"]: line for line in map(json.loads, result.stdout.splitlines())}
+    return result.exit_code, stages, result.output
+
+
+def statuses(stages: dict[str, dict[str, str]]) -> dict[str, str]:
+    return {name: stage["status"] for name, stage in stages.items()}
+
+
+@pytest.fixture
+def password(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("REDIS_PASSWORD", PASSWORD)
+    return PASSWORD
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    folder = tmp_path_factory.mktemp("tls")
+    ca = trustme.CA()
+    soon = datetime.now(timezone.utc) + timedelta(days=10)  # inside the stage's warning window
+    cert = ca.issue_cert("127.0.0.1", "localhost", common_name="redis.test", not_after=soon)
+    files = {name: str(folder / f"{name}.pem") for name in ("ca", "cert", "key")}
+    ca.cert_pem.write_to_path(files["ca"])
+    cert.cert_chain_pems[0].write_to_path(files["cert"])
+    cert.private_key_pem.write_to_path(files["key"])
+    return files
+
+
+@pytest.fixture(scope="module")
+def tls_server(
+    tmp_path_factory: pytest.TempPathFactory, tls_files: dict[str, str]
+) -> Iterator[tuple[RedisServer, int]]:
+    """A real server with a plain port (for readiness) and a TLS port."""
+    tls_port = free_port()
+    options = [
+        "--tls-port", str(tls_port),
+        "--tls-cert-file", tls_files["cert"],
+        "--tls-key-file", tls_files["key"],
+        "--tls-ca-cert-file", tls_files["ca"],
+        "--tls-auth-clients", "no",
+    ]  # fmt: skip
+    server = RedisServer(tmp_path_factory.mktemp("redis-tls"), options=options).start()
+    yield server, tls_port
+    server.stop()
+
+
+def test_check_passes_with_the_right_password(
+    tmp_path: Path, server: RedisServer, password: str
+) -> None:
+    code, stages, printed = check(tmp_path, port=server.port)
+    assert code == 0, printed
+    assert statuses(stages) == {
+        "dns": "ok", "tcp": "ok", "tls": "skip", "auth": "ok", "server": "ok", "role": "ok",
+        "latency": "ok",
+    }  # fmt: skip
+    assert stages["auth"]["detail"] == "authenticated as 'default' (password from REDIS_PASSWORD)"
+    assert stages["server"]["detail"].startswith("Redis ")
+    assert stages["role"]["detail"].startswith("primary with 0 connected replica(s)")
+    assert password not in printed
+
+
+def test_check_wrong_password(
+    tmp_path: Path, server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REDIS_PASSWORD", "not-the-password-Zx9")
+    code, stages, printed = check(tmp_path, port=server.port)
+    assert code == 1
+    assert stages["auth"]["status"] == "fail"
+    assert "rejected the credentials" in stages["auth"]["detail"]
+    assert "REDIS_PASSWORD" in stages["auth"]["fix"]
+    assert {stages[name]["status"] for name in ("server", "role", "latency")} == {"skip"}
+    assert "not-the-password-Zx9" not in printed
+    assert PASSWORD not in printed
+
+
+def test_check_without_password_names_the_variable(
+    tmp_path: Path, server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REDIS_PASSWORD", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env here
+    code, stages, _ = check(tmp_path, port=server.port)
+    assert code == 1
+    assert stages["auth"]["fix"].endswith("now: no password (set REDIS_PASSWORD to send one)")
+
+
+def test_check_tls_against_a_plain_port(tmp_path: Path, server: RedisServer, password: str) -> None:
+    code, stages, printed = check(tmp_path, port=server.port, ssl=True)
+    assert code == 1, printed
+    assert statuses(stages)["tcp"] == "ok"
+    assert stages["tls"]["status"] == "fail"
+    assert stages["tls"]["detail"].startswith(f"TLS handshake with 127.0.0.1:{server.port} failed")
+    assert "set ssl to false" in stages["tls"]["fix"]
+    assert stages["auth"]["status"] == "skip"
+
+
+def test_check_closed_port(tmp_path: Path) -> None:
+    port = free_port()
+    code, stages, _ = check(tmp_path, port=port)
+    assert code == 1
+    assert stages["tcp"]["status"] == "fail"
+    assert (
+        stages["tcp"]["detail"] == f"connection to 127.0.0.1:{port} refused: nothing listens there"
+    )
+    assert stages["tcp"]["fix"] == "start the Redis server, or fix host and port"
+    assert statuses(stages)["latency"] == "skip"
+
+
+def test_check_plain_client_against_a_tls_port(
+    tmp_path: Path, tls_server: tuple[RedisServer, int]
+) -> None:
+    _, tls_port = tls_server
+    code, stages, _ = check(tmp_path, port=tls_port)
+    assert code == 1
+    assert statuses(stages)["tcp"] == "ok"
+    assert stages["auth"]["status"] == "fail"
+    assert "if it only accepts TLS, set ssl to true" in stages["auth"]["fix"]
+
+
+def test_check_untrusted_certificate(tmp_path: Path, tls_server: tuple[RedisServer, int]) -> None:
+    _, tls_port = tls_server
+    code, stages, _ = check(tmp_path, port=tls_port, ssl=True)
+    assert code == 1
+    assert stages["tls"]["status"] == "fail"
+    assert stages["tls"]["detail"].startswith("the server's certificate was rejected")
+    assert "ssl_ca_certs" in stages["tls"]["fix"]
+
+
+def test_tls_stage_reads_the_clients_tls_options(
+    tls_server: tuple[RedisServer, int],
+    tls_files: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the CA trusted (redis-py's ssl_ca_certs), the stage reports protocol and certificate."""
+    _, tls_port = tls_server
+    addon = RedisRoomsAddon()
+    assert addon.loadAddonConfig(entry(**FAST, port=tls_port, ssl=True))
+    assert addon.config is not None
+    connection = {"host": "127.0.0.1", "port": tls_port, "ssl_ca_certs": tls_files["ca"]}
+    status, detail, fix = tls(Probe(addon, addon.config, connection))
+    assert (status, fix) == ("warn", "renew the server certificate soon")
+    assert re.match(r"TLSv1\.[23], cipher \S+, certificate O=trustme.*, CN=redis\.test, ", detail)
+    assert re.search(r"expires \d{4}-\d\d-\d\d \((9|10) days\)$", detail)
+    monkeypatch.setattr(check_module, "CERT_EXPIRY_WARNING", 5)
+    assert tls(Probe(addon, addon.config, connection)) == detail  # ok: a detail alone
+    no_verify = {**connection, "ssl_cert_reqs": "none", "ssl_check_hostname": False}
+    status, detail, fix = tls(Probe(addon, addon.config, no_verify))
+    assert (status, fix) == ("warn", "ssl_cert_reqs is none")
+    assert detail.endswith("certificate not verified")
+
+
+def test_check_reports_a_replica(
+    tmp_path: Path, server: RedisServer, password: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    replica = RedisServer(
+        tmp_path_factory.mktemp("replica"),
+        password=PASSWORD,
+        options=["--replicaof", "127.0.0.1", str(server.port), "--masterauth", PASSWORD],
+    ).start()
+    try:
+        code, stages, _ = check(tmp_path, port=replica.port)
+    finally:
+        replica.stop()
+    assert code == 0  # a warning, not a failure
+    assert stages["role"]["status"] == "warn"
+    assert stages["role"]["detail"].startswith(f"replica of 127.0.0.1:{server.port}")
+    assert stages["role"]["fix"] == "point the addon at the primary"
+
+
+def test_check_acl_user_without_info(
+    tmp_path: Path, server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = server.client()
+    admin.acl_setuser(
+        "app", enabled=True, passwords=["+app-pw-Q7"], commands=["+@all", "-info"], keys=["*"]
+    )
+    monkeypatch.setenv("REDIS_PASSWORD", "app-pw-Q7")
+    try:
+        code, stages, printed = check(tmp_path, port=server.port, username="app")
+    finally:
+        admin.acl_deluser("app")
+    assert code == 0, printed
+    assert stages["auth"]["detail"].startswith("authenticated as 'app'")
+    assert stages["server"]["status"] == "warn"
+    assert stages["role"]["status"] == "warn"
+    assert "app-pw-Q7" not in printed
+
+
+# --- the installed script against a real server ------------------------------------------------
+
+
+def script(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None):
+    return subprocess.run(
+        [str(SCRIPT), *args], capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
+        env=env,
+    )  # fmt: skip
+
+
+def test_script_check_call_and_run_with_an_env_file(tmp_path: Path, server: RedisServer) -> None:
+    config = addon_file(tmp_path, port=server.port)
+    env_file = tmp_path / "secrets.env"
+    env_file.write_text(f"REDIS_PASSWORD={PASSWORD}\n")
+    clean = {"PATH": "/usr/bin:/bin"}  # no REDIS_PASSWORD inherited
+
+    checked = script(
+        "check", "--addon-config", config, "--env-file", str(env_file), env=clean, cwd=tmp_path
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "✓ auth    authenticated as 'default'" in checked.stdout
+
+    stored = script(
+        "call", "set_key", "key=greeting", "value=hello", "ex=60",
+        "--addon-config", config, "--env-file", str(env_file), env=clean,
+    )  # fmt: skip
+    assert stored.returncode == 0, stored.stderr
+    assert server.client().get("greeting") == "hello"
+    read = script(
+        "call", "get_key", "key=greeting", "--addon-config", config, "--env-file", str(env_file),
+        env=clean,
+    )  # fmt: skip
+    assert json.loads(read.stdout)["output"]["value"] == "hello"
+
+    ran = script(
+        "run", str(ROOT / "examples" / "session_management.json"), "--addon-config", config,
+        "--env-file", str(env_file), "--payload", '{"user_id": "9", "session_token": "s9"}',
+        "--json", env=clean,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert server.client().get("session:9") == "s9"
+    for output in (checked, stored, read, ran):
+        assert PASSWORD not in output.stdout + output.stderr
+
+
+def test_script_call_unreachable_server_exits_1(tmp_path: Path) -> None:
+    done = script(
+        "call", "get_key", "key=a", "--addon-config", addon_file(tmp_path, port=free_port())
+    )
+    assert done.returncode == 1
+    response = json.loads(done.stdout)
+    assert response["code"] == 503
+    assert "connection refused" in response["message"]
