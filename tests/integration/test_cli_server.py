@@ -278,3 +278,24 @@ def test_script_call_unreachable_server_exits_1(tmp_path: Path) -> None:
     response = json.loads(done.stdout)
     assert response["code"] == 503
     assert "connection refused" in response["message"]
+
+
+def test_check_resolves_a_host_name(tmp_path: Path, server: RedisServer, password: str) -> None:
+    code, stages, printed = check(tmp_path, port=server.port, host="localhost")
+    assert code == 0, printed
+    assert stages["dns"]["detail"].startswith("localhost resolves to ")
+    assert "127.0.0.1" in stages["dns"]["detail"]
+
+
+def test_check_unknown_host(tmp_path: Path) -> None:
+    code, stages, _ = check(tmp_path, port=6379, host="no-such-host.invalid")
+    assert code == 1
+    assert stages["dns"]["status"] == "fail"
+    assert stages["dns"]["detail"].startswith("cannot resolve 'no-such-host.invalid'")
+    assert stages["dns"]["fix"].startswith("check host")
+    assert stages["tcp"] == {
+        "stage": "tcp",
+        "status": "skip",
+        "detail": "not run: dns failed",
+        "fix": "",
+    }
