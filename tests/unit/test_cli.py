@@ -208,6 +208,36 @@ def test_run_bad_addon_config_names_the_option(tmp_path: Path) -> None:
     assert "'hots'" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "entry",
+    [
+        pytest.param({"id": "c", "type": "redis", "name": "c", "mode": "standalone",
+                      "config": {"port": 1}}, id="top-level-mode"),
+        pytest.param({"id": "c", "type": "redis", "name": "c",
+                      "config": {"mode": "standalone", "port": 1}}, id="mode-in-config"),
+        pytest.param({"id": "c", "type": "redis", "name": "c", "port": 1}, id="template-shape"),
+    ],
+)  # fmt: skip
+def test_embedded_flag_switches_any_entry_shape(tmp_path: Path, entry: dict[str, Any]) -> None:
+    config = write(tmp_path, "addon.json", entry)
+    result = invoke("call", "list_keys", "--addon-config", config, "--embedded")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["code"] == 200
+
+
+def test_embedded_without_fakeredis_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("redis_rooms_pkg.addon._fakeredis_available", lambda: False)
+    result = invoke("call", "list_keys", "--embedded")
+    assert result.exit_code == 2
+    assert "redis-rooms-pkg[embedded]" in result.stderr
+
+
+def test_run_workflow_file_that_is_a_folder(tmp_path: Path) -> None:
+    result = invoke("run", str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: cannot read workflow file {str(tmp_path)!r}")
+
+
 def test_run_missing_workflow_file() -> None:
     result = invoke("run", "/nonexistent/workflow.json")
     assert result.exit_code == 2

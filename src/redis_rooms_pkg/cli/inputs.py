@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from redis_rooms_pkg.configuration import CustomAddonConfig
 from redis_rooms_pkg.services import errors
+from redis_rooms_pkg.services.client import EMBEDDED_MISSING
 from redis_rooms_pkg.workflow import (
     REDIS_ADDON_TYPES,
     addon_entries,
@@ -129,10 +130,12 @@ def entries_in(path: Path) -> list[dict[str, Any]]:
 def embedded_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
     """The same entry switched to the in-process embedded Redis."""
     entry = copy.deepcopy(dict(entry))
-    if "mode" in entry:
+    config = entry.get("config")
+    in_config = isinstance(config, dict) and "mode" in config
+    if in_config:
+        config["mode"] = "embedded"
+    if "mode" in entry or not in_config:
         entry["mode"] = "embedded"
-    if "mode" not in entry or isinstance(entry.get("config"), dict):
-        entry.setdefault("config", {})["mode"] = "embedded"
     return entry
 
 
@@ -146,9 +149,7 @@ def build_addon(entry: Mapping[str, Any], embedded: bool = False) -> RedisRoomsA
         raise InputError(f"addon {label!r}: {errors.describe(exc, '', 0)[1]}") from None
     addon = RedisRoomsAddon()
     if not addon.loadAddonConfig(entry):
-        # Valid fields, but the addon refused it (e.g. embedded mode without fakeredis).
-        from redis_rooms_pkg.services.client import EMBEDDED_MISSING
-
+        # Valid fields, but the addon refused them: embedded mode without fakeredis installed.
         raise InputError(f"addon {label!r}: {EMBEDDED_MISSING}")
     return addon
 
