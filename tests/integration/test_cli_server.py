@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,8 +20,8 @@ from conftest import PASSWORD, entry
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from redis_rooms_pkg.cli import app
 from redis_rooms_pkg.cli import check as check_module
-from redis_rooms_pkg.cli.check import Probe, tls
-from servers import RedisServer, free_port
+from redis_rooms_pkg.cli.check import Probe, tls, tls_context
+from servers import RedisServer, SilentServer, free_port
 
 ROOT = Path(__file__).parents[2]
 SCRIPT = Path(sys.executable).with_name("redis-rooms")  # the installed console script
@@ -206,12 +207,58 @@ def test_check_reports_a_replica(
     assert stages["role"]["fix"] == "point the addon at the primary"
 
 
+def test_check_table_prints_the_fix_of_a_warning(
+    tmp_path: Path, server: RedisServer, password: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(check_module, "SLOW_ROUND_TRIP", 0)  # every round trip counts as slow
+    config = addon_file(tmp_path, port=server.port)
+    result = runner.invoke(app, ["check", "--addon-config", config])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^! latency +PING round trip min ", result.stdout, re.M)
+    assert "  fix: every action pays this: run the engine closer to Redis" in result.stdout
+
+
+def test_check_server_that_never_answers(tmp_path: Path, silent_server: SilentServer) -> None:
+    code, stages, _ = check(tmp_path, port=silent_server.port, retry_attempts=0)
+    assert code == 1
+    assert statuses(stages)["tcp"] == "ok"
+    assert stages["auth"]["status"] == "fail"
+    assert "did not answer within the timeout (1s socket_timeout)" in stages["auth"]["detail"]
+    assert (
+        stages["auth"]["fix"]
+        == "TCP connects but Redis does not answer: is this port really Redis?"
+    )
+
+
+def test_tls_context_follows_redis_py_options(tls_files: dict[str, str]) -> None:
+    context = tls_context(
+        {
+            "ssl_certfile": tls_files["cert"],
+            "ssl_keyfile": tls_files["key"],
+            "ssl_ca_certs": tls_files["ca"],
+            "ssl_cert_reqs": "optional",
+            "ssl_check_hostname": False,
+            "ssl_min_version": ssl.TLSVersion.TLSv1_3,
+            "ssl_ciphers": "HIGH",
+        }
+    )
+    assert context.verify_mode == ssl.CERT_OPTIONAL
+    assert context.check_hostname is False
+    assert context.minimum_version == ssl.TLSVersion.TLSv1_3
+    system = tls_context({}).cert_store_stats()["x509_ca"]  # the machine's own trusted CAs
+    assert context.cert_store_stats()["x509_ca"] == system + 1
+
+
 def test_check_acl_user_without_info(
     tmp_path: Path, server: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     admin = server.client()
     admin.acl_setuser(
-        "app", enabled=True, passwords=["+app-pw-Q7"], commands=["+@all", "-info"], keys=["*"]
+        "app",
+        enabled=True,
+        passwords=["+app-pw-Q7"],
+        commands=["+@all", "-info", "-acl"],
+        keys=["*"],
     )
     monkeypatch.setenv("REDIS_PASSWORD", "app-pw-Q7")
     try:

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from redis_rooms_pkg.actions import CATALOGUE
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from redis_rooms_pkg.cli import app
+from redis_rooms_pkg.cli.check import run_check
 
 ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "examples"
@@ -171,6 +172,18 @@ LOOP = {
                                 step("a", "cache::get_key",
                                      parameters={"key": "{{x.output.text}}"})]}, [],
                      "step 'x' has no output: it was skipped", id="template-skipped-step"),
+        pytest.param({"steps": [step("a", "cache::get_key",
+                                     parameters={"key": "{{payload.tags.first}}"})]},
+                     ["--payload", '{"tags": ["x", "y"]}'],
+                     "'first' not found in payload.tags (it is a list of 2 item(s))",
+                     id="template-list-field"),
+        pytest.param({"steps": [step("a", "cache::get_key",
+                                     parameters={"key": "{{payload.n.x}}"})]},
+                     ["--payload", '{"n": 5}'],
+                     "'x' not found in payload.n (it is a int, not an object)",
+                     id="template-scalar-field"),
+        pytest.param({"steps": [step("a", "llm::ask", next=["b"]), step("b", "llm::ask")]}, [],
+                     'step \'a\': "next" must be a step id (a string)', id="next-not-a-string"),
         pytest.param({"steps": [step("a", "llm::ask")]}, ["--payload", "[1]"],
                      "--payload must be a JSON object", id="payload-not-object"),
         pytest.param({"steps": [step("a", "llm::ask")]}, ["--payload", "{x"],
@@ -346,6 +359,23 @@ def test_actions_json_matches_catalogue_and_signatures() -> None:
         assert entry["summary"] == CATALOGUE[name].summary
     assert listed["list_keys"]["parameters"][0]["default"] == "*"
     assert listed["get_key"]["parameters"][0]["required"] is True
+
+
+def test_catalogue_entries_without_a_method_are_not_offered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(CATALOGUE, "ghost", CATALOGUE["get_key"])
+    listed = [entry["name"] for entry in json_lines(invoke("actions", "--json").stdout)]
+    assert "ghost" not in listed
+    assert "get_key" in listed
+    called = invoke("call", "ghost", "key=a", "--embedded")
+    assert called.exit_code == 2
+    assert "unknown action 'ghost'" in called.stderr
+
+
+def test_check_needs_a_configured_addon() -> None:
+    with pytest.raises(ValueError, match="no configuration"):
+        run_check(RedisRoomsAddon())
 
 
 def test_actions_table() -> None:
