@@ -90,7 +90,7 @@ def _input_errors() -> Iterator[None]:
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"redis-rooms {__version__}")
+        out.print(Text(f"redis-rooms {__version__}"))
         raise typer.Exit()
 
 
@@ -134,7 +134,7 @@ def _compact(value: Any) -> str:
 
 
 def _steps_table(title: str, results: list[StepResult]) -> Table:
-    table = Table(title=title, title_justify="left")
+    table = Table(title=Text(title), title_justify="left")
     table.add_column("step", no_wrap=True)
     table.add_column("action", no_wrap=True)
     table.add_column("status", no_wrap=True)
@@ -146,8 +146,8 @@ def _steps_table(title: str, results: list[StepResult]) -> Table:
         else:  # the output's own message repeats the facts it carries
             shown = _compact({k: v for k, v in result.output.items() if k != "message"})
         table.add_row(
-            result.id,
-            result.action,
+            Text(result.id),
+            Text(result.action),
             Text(result.status, style=STATUS_STYLE.get(result.status, "")),
             "" if result.code is None else str(result.code),
             Text(shown),
@@ -296,7 +296,7 @@ def catalogue() -> list[dict[str, Any]]:
         parameters = [
             {
                 "name": param.name,
-                "type": str(param.annotation),
+                "type": _type_name(param.annotation),
                 "required": param.default is param.empty,
                 "default": None if param.default is param.empty else param.default,
                 "description": fields[param.name].description if param.name in fields else None,
@@ -313,6 +313,15 @@ def catalogue() -> list[dict[str, Any]]:
             }
         )
     return entries
+
+
+def _type_name(annotation: Any) -> str:
+    """A parameter's type as written in Python: ``str``, ``int | None``, ``list[str]``."""
+    if isinstance(annotation, str):
+        return annotation
+    if isinstance(annotation, type) and not getattr(annotation, "__args__", None):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
 
 
 def _kind(entry: dict[str, Any]) -> Text:
@@ -341,10 +350,10 @@ def actions(as_json: JsonOption = False) -> None:
         table.add_column(column, overflow="fold")
     for entry in entries:
         table.add_row(
-            entry["name"],
+            Text(entry["name"]),
             _kind(entry),
-            "\n".join(_parameter(param) for param in entry["parameters"]),
-            entry["summary"],
+            Text("\n".join(_parameter(param) for param in entry["parameters"])),
+            Text(entry["summary"]),
         )
     out.print(table)
 
