@@ -253,7 +253,9 @@ def auth(probe: Probe) -> Outcome:
         )
         raise _fail_from(probe, exc, fix) from None
     except redis.RedisError as exc:
-        raise _fail_from(probe, exc, "see the server's reply above") from None
+        raise _fail_from(
+            probe, exc, "the server refused PING from this user: see its reply"
+        ) from None
     try:
         user = probe.client.acl_whoami()
     except redis.RedisError:
