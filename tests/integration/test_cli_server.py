@@ -346,3 +346,22 @@ def test_check_unknown_host(tmp_path: Path) -> None:
         "detail": "not run: dns failed",
         "fix": "",
     }
+
+
+def test_check_user_denied_ping(
+    tmp_path: Path, server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = server.client()
+    admin.acl_setuser(
+        "noping", enabled=True, passwords=["+np-pw-Q8"], commands=["+@all", "-ping"], keys=["*"]
+    )
+    monkeypatch.setenv("REDIS_PASSWORD", "np-pw-Q8")
+    try:
+        code, stages, printed = check(tmp_path, port=server.port, username="noping")
+    finally:
+        admin.acl_deluser("noping")
+    assert code == 1
+    assert stages["auth"]["status"] == "fail"
+    assert "denied the command to this user" in stages["auth"]["detail"]
+    assert stages["auth"]["fix"] == "the server refused PING from this user: see its reply"
+    assert "np-pw-Q8" not in printed
