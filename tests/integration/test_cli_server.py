@@ -17,11 +17,18 @@ import trustme
 from typer.testing import CliRunner
 
 from conftest import PASSWORD, entry
-from redis_rooms_pkg.addon import RedisRoomsAddon
+from managed_fixtures import TLS_PASSWORD
 from redis_rooms_pkg.cli import app
 from redis_rooms_pkg.cli import check as check_module
-from redis_rooms_pkg.cli.check import Probe, tls, tls_context
-from servers import RedisServer, SilentServer, free_port
+from redis_rooms_pkg.cli.check import tls_context
+from servers import (
+    Certificates,
+    RedisServer,
+    SilentServer,
+    TLSRedisServer,
+    UnixRedisServer,
+    free_port,
+)
 
 ROOT = Path(__file__).parents[2]
 SCRIPT = Path(sys.executable).with_name("redis-rooms")  # the installed console script
@@ -55,10 +62,11 @@ def password(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture(scope="module")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    folder = tmp_path_factory.mktemp("tls")
+def expiring_ca(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A CA and a server certificate that expires in 10 days (inside the warning window)."""
+    folder = tmp_path_factory.mktemp("expiring")
     ca = trustme.CA()
-    soon = datetime.now(timezone.utc) + timedelta(days=10)  # inside the stage's warning window
+    soon = datetime.now(timezone.utc) + timedelta(days=10)
     cert = ca.issue_cert("127.0.0.1", "localhost", common_name="redis.test", not_after=soon)
     files = {name: str(folder / f"{name}.pem") for name in ("ca", "cert", "key")}
     ca.cert_pem.write_to_path(files["ca"])
@@ -68,19 +76,19 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def tls_server(
-    tmp_path_factory: pytest.TempPathFactory, tls_files: dict[str, str]
+def expiring_server(
+    tmp_path_factory: pytest.TempPathFactory, expiring_ca: dict[str, str]
 ) -> Iterator[tuple[RedisServer, int]]:
-    """A real server with a plain port (for readiness) and a TLS port."""
+    """A server (no password) with a plain port, for readiness, and a TLS port."""
     tls_port = free_port()
     options = [
         "--tls-port", str(tls_port),
-        "--tls-cert-file", tls_files["cert"],
-        "--tls-key-file", tls_files["key"],
-        "--tls-ca-cert-file", tls_files["ca"],
+        "--tls-cert-file", expiring_ca["cert"],
+        "--tls-key-file", expiring_ca["key"],
+        "--tls-ca-cert-file", expiring_ca["ca"],
         "--tls-auth-clients", "no",
     ]  # fmt: skip
-    server = RedisServer(tmp_path_factory.mktemp("redis-tls"), options=options).start()
+    server = RedisServer(tmp_path_factory.mktemp("redis-expiring"), options=options).start()
     yield server, tls_port
     server.stop()
 
@@ -91,7 +99,7 @@ def test_check_passes_with_the_right_password(
     code, stages, printed = check(tmp_path, port=server.port)
     assert code == 0, printed
     assert statuses(stages) == {
-        "dns": "ok", "tcp": "ok", "tls": "skip", "auth": "ok", "server": "ok", "role": "ok",
+        "dns": "ok", "connect": "ok", "tls": "skip", "auth": "ok", "server": "ok", "role": "ok",
         "latency": "ok",
     }  # fmt: skip
     assert stages["auth"]["detail"] == "authenticated as 'default' (password from REDIS_PASSWORD)"
@@ -127,10 +135,10 @@ def test_check_without_password_names_the_variable(
 def test_check_tls_against_a_plain_port(tmp_path: Path, server: RedisServer, password: str) -> None:
     code, stages, printed = check(tmp_path, port=server.port, ssl=True)
     assert code == 1, printed
-    assert statuses(stages)["tcp"] == "ok"
+    assert statuses(stages)["connect"] == "ok"
     assert stages["tls"]["status"] == "fail"
-    assert stages["tls"]["detail"].startswith(f"TLS handshake with 127.0.0.1:{server.port} failed")
-    assert "set ssl to false" in stages["tls"]["fix"]
+    assert "TLS handshake got no answer" in stages["tls"]["detail"]
+    assert "set ssl to false" in stages["tls"]["detail"]
     assert stages["auth"]["status"] == "skip"
 
 
@@ -138,55 +146,119 @@ def test_check_closed_port(tmp_path: Path) -> None:
     port = free_port()
     code, stages, _ = check(tmp_path, port=port)
     assert code == 1
-    assert stages["tcp"]["status"] == "fail"
+    assert stages["connect"]["status"] == "fail"
     assert (
-        stages["tcp"]["detail"] == f"connection to 127.0.0.1:{port} refused: nothing listens there"
+        stages["connect"]["detail"]
+        == f"connection to 127.0.0.1:{port} refused: nothing listens there"
     )
-    assert stages["tcp"]["fix"] == "start the Redis server, or fix host and port"
+    assert stages["connect"]["fix"] == "start the Redis server, or fix host and port"
     assert statuses(stages)["latency"] == "skip"
 
 
 def test_check_plain_client_against_a_tls_port(
-    tmp_path: Path, tls_server: tuple[RedisServer, int]
+    tmp_path: Path, tls_server: TLSRedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, tls_port = tls_server
-    code, stages, _ = check(tmp_path, port=tls_port)
+    monkeypatch.setenv("REDIS_PASSWORD", TLS_PASSWORD)
+    code, stages, _ = check(tmp_path, port=tls_server.port)
     assert code == 1
-    assert statuses(stages)["tcp"] == "ok"
+    assert statuses(stages)["connect"] == "ok"
+    assert statuses(stages)["tls"] == "skip"
     assert stages["auth"]["status"] == "fail"
-    assert "if it only accepts TLS, set ssl to true" in stages["auth"]["fix"]
+    assert "it most likely expects TLS: set ssl to true" in stages["auth"]["detail"]
 
 
-def test_check_untrusted_certificate(tmp_path: Path, tls_server: tuple[RedisServer, int]) -> None:
-    _, tls_port = tls_server
-    code, stages, _ = check(tmp_path, port=tls_port, ssl=True)
+def test_check_tls_passes_with_the_servers_ca(
+    tmp_path: Path, tls_server: TLSRedisServer, certs: Certificates, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REDIS_PASSWORD", TLS_PASSWORD)
+    code, stages, printed = check(
+        tmp_path, port=tls_server.port, ssl=True, ssl_ca_certs=str(certs.ca)
+    )
+    assert code == 0, printed
+    assert set(statuses(stages).values()) == {"ok"}
+    assert re.match(
+        r"TLSv1\.[23], cipher \S+, certificate O=trustme.*, expires \d{4}-\d\d-\d\d \(\d+ days\)$",
+        stages["tls"]["detail"],
+    )
+    assert TLS_PASSWORD not in printed
+
+
+def test_check_untrusted_certificate(
+    tmp_path: Path, tls_server: TLSRedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REDIS_PASSWORD", TLS_PASSWORD)
+    code, stages, _ = check(tmp_path, port=tls_server.port, ssl=True)
     assert code == 1
     assert stages["tls"]["status"] == "fail"
-    assert stages["tls"]["detail"].startswith("the server's certificate was rejected")
-    assert "ssl_ca_certs" in stages["tls"]["fix"]
+    assert "certificate not trusted: set ssl_ca_certs" in stages["tls"]["detail"]
 
 
-def test_tls_stage_reads_the_clients_tls_options(
-    tls_server: tuple[RedisServer, int],
-    tls_files: dict[str, str],
+def test_check_certificate_for_another_host(
+    tmp_path: Path, wrong_host_server: TLSRedisServer, certs: Certificates
+) -> None:
+    code, stages, _ = check(
+        tmp_path, port=wrong_host_server.port, ssl=True, ssl_ca_certs=str(certs.ca)
+    )
+    assert code == 1
+    assert stages["tls"]["status"] == "fail"
+    assert "certificate is for another host name" in stages["tls"]["detail"]
+
+
+def test_check_mutual_tls(
+    tmp_path: Path,
+    mtls_server: TLSRedisServer,
+    certs: Certificates,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """With the CA trusted (redis-py's ssl_ca_certs), the stage reports protocol and certificate."""
-    _, tls_port = tls_server
-    addon = RedisRoomsAddon()
-    assert addon.loadAddonConfig(entry(**FAST, port=tls_port, ssl=True))
-    assert addon.config is not None
-    connection = {"host": "127.0.0.1", "port": tls_port, "ssl_ca_certs": tls_files["ca"]}
-    status, detail, fix = tls(Probe(addon, addon.config, connection))
-    assert (status, fix) == ("warn", "renew the server certificate soon")
-    assert re.match(r"TLSv1\.[23], cipher \S+, certificate O=trustme.*, CN=redis\.test, ", detail)
-    assert re.search(r"expires \d{4}-\d\d-\d\d \((9|10) days\)$", detail)
+    monkeypatch.setenv("REDIS_PASSWORD", TLS_PASSWORD)
+    tls = {"port": mtls_server.port, "ssl": True, "ssl_ca_certs": str(certs.ca)}
+    code, stages, _ = check(tmp_path, **tls)
+    assert code == 1
+    failed = [stage for stage in stages.values() if stage["status"] == "fail"]
+    assert len(failed) == 1
+    assert failed[0]["stage"] in ("tls", "auth")  # TLS 1.3 refuses after the handshake
+    assert "client certificate" in failed[0]["detail"]
+    client = {"ssl_certfile": str(certs.client_cert), "ssl_keyfile": str(certs.client_key)}
+    code, stages, printed = check(tmp_path, **tls, **client)
+    assert code == 0, printed
+
+
+def test_check_unix_socket(
+    tmp_path: Path, unix_server: UnixRedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REDIS_PASSWORD", PASSWORD)
+    code, stages, printed = check(tmp_path, url=f"unix://{unix_server.socket_path}")
+    assert code == 0, printed
+    assert statuses(stages)["dns"] == statuses(stages)["tls"] == "skip"
+    assert stages["connect"]["detail"].startswith(
+        f"connected to unix socket {unix_server.socket_path} in "
+    )
+    missing = tmp_path / "nothing.sock"
+    code, stages, _ = check(tmp_path, url=f"unix://{missing}")
+    assert code == 1
+    assert stages["connect"]["detail"] == f"no unix socket {missing}"
+    assert "unixsocket" in stages["connect"]["fix"]
+
+
+def test_tls_stage_warns_of_an_expiring_certificate(
+    tmp_path: Path,
+    expiring_server: tuple[RedisServer, int],
+    expiring_ca: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, tls_port = expiring_server
+    options = {"port": tls_port, "ssl": True, "ssl_ca_certs": expiring_ca["ca"]}
+    code, stages, printed = check(tmp_path, **options)
+    assert code == 0, printed
+    assert stages["tls"]["status"] == "warn"
+    assert stages["tls"]["fix"] == "renew the server certificate soon"
+    assert "CN=redis.test, " in stages["tls"]["detail"]
+    assert re.search(r"expires \d{4}-\d\d-\d\d \((9|10) days\)$", stages["tls"]["detail"])
     monkeypatch.setattr(check_module, "CERT_EXPIRY_WARNING", 5)
-    assert tls(Probe(addon, addon.config, connection)) == detail  # ok: a detail alone
-    no_verify = {**connection, "ssl_cert_reqs": "none", "ssl_check_hostname": False}
-    status, detail, fix = tls(Probe(addon, addon.config, no_verify))
-    assert (status, fix) == ("warn", "ssl_cert_reqs is none")
-    assert detail.endswith("certificate not verified")
+    assert check(tmp_path, **options)[1]["tls"]["status"] == "ok"
+    unverified = check(tmp_path, port=tls_port, ssl=True, ssl_cert_reqs="none")[1]["tls"]
+    assert (unverified["status"], unverified["fix"]) == ("warn", "ssl_cert_reqs is none")
+    assert unverified["detail"].endswith("certificate not verified")
 
 
 def test_check_reports_a_replica(
@@ -221,7 +293,7 @@ def test_check_table_prints_the_fix_of_a_warning(
 def test_check_server_that_never_answers(tmp_path: Path, silent_server: SilentServer) -> None:
     code, stages, _ = check(tmp_path, port=silent_server.port, retry_attempts=0)
     assert code == 1
-    assert statuses(stages)["tcp"] == "ok"
+    assert statuses(stages)["connect"] == "ok"
     assert stages["auth"]["status"] == "fail"
     assert "did not answer within the timeout (1s socket_timeout)" in stages["auth"]["detail"]
     assert (
@@ -230,12 +302,12 @@ def test_check_server_that_never_answers(tmp_path: Path, silent_server: SilentSe
     )
 
 
-def test_tls_context_follows_redis_py_options(tls_files: dict[str, str]) -> None:
+def test_tls_context_follows_redis_py_options(certs: Certificates) -> None:
     context = tls_context(
         {
-            "ssl_certfile": tls_files["cert"],
-            "ssl_keyfile": tls_files["key"],
-            "ssl_ca_certs": tls_files["ca"],
+            "ssl_certfile": str(certs.client_cert),
+            "ssl_keyfile": str(certs.client_key),
+            "ssl_ca_certs": str(certs.ca),
             "ssl_cert_reqs": "optional",
             "ssl_check_hostname": False,
             "ssl_min_version": ssl.TLSVersion.TLSv1_3,
@@ -340,8 +412,8 @@ def test_check_unknown_host(tmp_path: Path) -> None:
     assert stages["dns"]["status"] == "fail"
     assert stages["dns"]["detail"].startswith("cannot resolve 'no-such-host.invalid'")
     assert stages["dns"]["fix"].startswith("check host")
-    assert stages["tcp"] == {
-        "stage": "tcp",
+    assert stages["connect"] == {
+        "stage": "connect",
         "status": "skip",
         "detail": "not run: dns failed",
         "fix": "",
@@ -362,6 +434,6 @@ def test_check_user_denied_ping(
         admin.acl_deluser("noping")
     assert code == 1
     assert stages["auth"]["status"] == "fail"
-    assert "denied the command to this user" in stages["auth"]["detail"]
+    assert "the user may not run the PING command" in stages["auth"]["detail"]
     assert stages["auth"]["fix"] == "the server refused PING from this user: see its reply"
     assert "np-pw-Q8" not in printed

@@ -14,6 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Literal
 
 import redis
+from redis.connection import SSLConnection, UnixDomainSocketConnection
 
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from redis_rooms_pkg.configuration import CustomAddonConfig
@@ -22,7 +23,7 @@ from redis_rooms_pkg.services import errors
 LATENCY_PINGS = 5  # round trips measured by the latency stage
 SLOW_ROUND_TRIP = 0.050  # s, average PING above which the latency stage warns
 CERT_EXPIRY_WARNING = 30  # days left on the server certificate below which the TLS stage warns
-NETWORK_MODES = {"standalone"}  # modes whose client opens a TCP connection to host:port
+NETWORK_MODES = {"standalone"}  # modes whose client connects to a server (host:port or socket)
 
 Status = Literal["ok", "warn", "fail", "skip"]
 
@@ -40,20 +41,43 @@ class StageResult:
 class StageError(Exception):
     """Raised by a stage that cannot pass; later stages do not run."""
 
-    def __init__(self, detail: str, fix: str) -> None:
+    def __init__(self, detail: str, fix: str = "") -> None:
         super().__init__(detail)
         self.detail = detail
         self.fix = fix
 
 
+Transport = Literal["tcp", "tls", "unix"]
+
+
 @dataclass
 class Probe:
-    """What the stages share: the addon under test, its config and where it connects."""
+    """What the stages share: the addon under test, its config and where it connects.
+
+    ``connection`` holds the client's own connection options (redis-py's names, secrets
+    included): stages read them to connect exactly as the client does, and never print them.
+    """
 
     addon: RedisRoomsAddon
     config: CustomAddonConfig
     connection: dict[str, Any] = field(default_factory=dict)
+    transport: Transport = "tcp"
     addresses: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, addon: RedisRoomsAddon) -> Probe:
+        """The probe of a configured addon, from the client it builds (no socket opened)."""
+        if addon.config is None:
+            raise ValueError("the addon has no configuration")
+        pool = getattr(addon.client(), "connection_pool", None)
+        connection = dict(getattr(pool, "connection_kwargs", None) or {})
+        kind = getattr(pool, "connection_class", None)
+        transport: Transport = "tcp"
+        if isinstance(kind, type) and issubclass(kind, UnixDomainSocketConnection):
+            transport = "unix"
+        elif isinstance(kind, type) and issubclass(kind, SSLConnection):
+            transport = "tls"
+        return cls(addon, addon.config, connection, transport)
 
     @property
     def host(self) -> str:
@@ -64,8 +88,14 @@ class Probe:
         return int(self.connection.get("port", self.config.port))
 
     @property
+    def path(self) -> str:
+        return str(self.connection.get("path", ""))
+
+    @property
     def where(self) -> str:
-        return f"{self.host}:{self.port}"
+        return (
+            f"unix socket {self.path}" if self.transport == "unix" else f"{self.host}:{self.port}"
+        )
 
     @property
     def client(self) -> redis.Redis:
@@ -80,6 +110,8 @@ Stage = tuple[str, Callable[[Probe], Outcome]]
 
 
 def dns(probe: Probe) -> Outcome:
+    if probe.transport == "unix":
+        return ("skip", f"{probe.where}: no name to look up", "")
     try:
         ipaddress.ip_address(probe.host)
     except ValueError:
@@ -99,16 +131,34 @@ def dns(probe: Probe) -> Outcome:
 
 
 def _connect(probe: Probe) -> socket.socket:
-    return socket.create_connection(
-        (probe.host, probe.port), timeout=probe.config.socket_connect_timeout
-    )
+    timeout = probe.config.socket_connect_timeout
+    if probe.transport != "unix":
+        return socket.create_connection((probe.host, probe.port), timeout=timeout)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(probe.path)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
-def tcp(probe: Probe) -> Outcome:
+def connect(probe: Probe) -> Outcome:
     started = time.perf_counter()
     try:
         with _connect(probe) as sock:
             peer = sock.getpeername()
+    except FileNotFoundError:
+        raise StageError(
+            f"no {probe.where}",
+            "check the url's path, and that the server runs with unixsocket set to it",
+        ) from None
+    except PermissionError:
+        raise StageError(
+            f"permission denied on {probe.where}",
+            "run as a user the socket's permissions (unixsocketperm) let in",
+        ) from None
     except ConnectionRefusedError:
         raise StageError(
             f"connection to {probe.where} refused: nothing listens there",
@@ -127,7 +177,8 @@ def tcp(probe: Probe) -> Outcome:
             "check host, port and the network route to the server",
         ) from None
     elapsed = (time.perf_counter() - started) * 1000
-    return f"connected to {peer[0]}:{peer[1]} in {elapsed:.1f} ms"
+    where = probe.where if probe.transport == "unix" else f"{peer[0]}:{peer[1]}"
+    return f"connected to {where} in {elapsed:.1f} ms"
 
 
 _CERT_REQS = {"none": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL, "required": ssl.CERT_REQUIRED}
@@ -179,27 +230,25 @@ def _subject(cert: dict[str, Any]) -> str:
 
 
 def tls(probe: Probe) -> Outcome:
-    if not probe.config.ssl:
-        return ("skip", "ssl is false: plain TCP, no TLS", "")
+    if probe.transport == "unix":
+        return ("skip", f"{probe.where}: no TLS", "")
+    if probe.transport == "tcp":
+        return ("skip", "plain TCP, no TLS (ssl is false)", "")
     context = tls_context(probe.connection)
     try:
         with _connect(probe) as raw, context.wrap_socket(raw, server_hostname=probe.host) as sock:
             protocol, cipher, cert = sock.version(), sock.cipher(), sock.getpeercert()
-    except ssl.SSLCertVerificationError as exc:
-        raise StageError(
-            f"the server's certificate was rejected: {exc.verify_message}",
-            "trust the CA that signed it (ssl_ca_certs), or connect with a host name the "
-            "certificate names",
-        ) from None
     except (ssl.SSLError, ConnectionError, TimeoutError) as exc:
-        reason = getattr(exc, "reason", None) or type(exc).__name__
+        # In the addon's own words: its client meets these failures wrapped the same way.
         if isinstance(exc, TimeoutError):
-            reason = f"no TLS answer within {probe.config.socket_connect_timeout:g}s"
-        raise StageError(
-            f"TLS handshake with {probe.where} failed ({reason})",
-            "the port may not speak TLS: set ssl to false for a plain Redis port, or use the "
-            "server's TLS port",
-        ) from None
+            cause: BaseException = errors.TLSHandshakeTimeoutError("no answer")
+        elif isinstance(exc, ssl.SSLError):
+            cause = exc
+        else:
+            cause = errors.ClosedBeforeReplyError(str(exc), tls=True)
+        failure = redis.ConnectionError("TLS handshake failed")
+        failure.__cause__ = cause
+        raise _fail_from(probe, failure) from None
     detail = f"{protocol}, cipher {cipher[0] if cipher else '?'}"
     if not cert:
         return ("warn", f"{detail}; certificate not verified", "ssl_cert_reqs is none")
@@ -214,7 +263,7 @@ def tls(probe: Probe) -> Outcome:
 # --- session stages ----------------------------------------------------------------------------
 
 
-def _fail_from(probe: Probe, exc: Exception, fix: str) -> StageError:
+def _fail_from(probe: Probe, exc: Exception, fix: str = "") -> StageError:
     """A failed stage whose detail is the addon's own message for ``exc``."""
     _, message = errors.describe(exc, probe.config.describe_target(), probe.config.socket_timeout)
     return StageError(message, fix)
@@ -222,9 +271,24 @@ def _fail_from(probe: Probe, exc: Exception, fix: str) -> StageError:
 
 def _password_source(probe: Probe) -> str:
     env = probe.config.secrets.get("redis_password")
-    if probe.addon.credentials.get("redis_password") is None:
-        return f"no password (set {env} to send one)" if env else "no password"
-    return f"password from {env}" if env else "password given"
+    if probe.addon.credentials.get("redis_password") is not None:
+        return f"password from {env}" if env else "password given"
+    if probe.connection.get("password"):
+        return "password from the url"
+    return f"no password (set {env} to send one)" if env else "no password"
+
+
+def _user(probe: Probe) -> str:
+    """Who the server says we are; a user name given as a secret (or in the url) stays hidden."""
+    env = probe.config.secrets.get("redis_username")
+    if probe.addon.credentials.get("redis_username") is not None:
+        return f"the user named in {env}" if env else "the user given"
+    if probe.connection.get("username") not in (None, probe.config.username):
+        return "the url's user"
+    try:
+        return repr(probe.client.acl_whoami())
+    except redis.RedisError:
+        return repr(probe.config.username or "default")
 
 
 def auth(probe: Probe) -> Outcome:
@@ -245,22 +309,12 @@ def auth(probe: Probe) -> Outcome:
             probe, exc, "TCP connects but Redis does not answer: is this port really Redis?"
         ) from None
     except redis.ConnectionError as exc:
-        fix = (
-            "TCP connects but the server closed the connection at the first command: if it "
-            "only accepts TLS, set ssl to true"
-            if not probe.config.ssl
-            else "the connection dropped after TLS: check the server log"
-        )
-        raise _fail_from(probe, exc, fix) from None
+        raise _fail_from(probe, exc) from None  # the message says what to change
     except redis.RedisError as exc:
         raise _fail_from(
             probe, exc, "the server refused PING from this user: see its reply"
         ) from None
-    try:
-        user = probe.client.acl_whoami()
-    except redis.RedisError:
-        user = probe.config.username or "default"
-    return f"authenticated as {user!r} ({_password_source(probe)})"
+    return f"authenticated as {_user(probe)} ({_password_source(probe)})"
 
 
 def server(probe: Probe) -> Outcome:
@@ -315,7 +369,7 @@ def latency(probe: Probe) -> Outcome:
 
 # --- the plan ----------------------------------------------------------------------------------
 
-NETWORK_STAGES: list[Stage] = [("dns", dns), ("tcp", tcp), ("tls", tls)]
+NETWORK_STAGES: list[Stage] = [("dns", dns), ("connect", connect), ("tls", tls)]
 SESSION_STAGES: list[Stage] = [("auth", auth), ("server", server)]
 # Mode-specific health after the session: where a deployment's own facts are told.
 MODE_STAGES: dict[str, list[Stage]] = {"standalone": [("role", role)]}
@@ -331,14 +385,10 @@ def run_check(
     addon: RedisRoomsAddon, on_stage: Callable[[StageResult], None] | None = None
 ) -> list[StageResult]:
     """Run every stage in order; after a failure the rest are reported as not run."""
-    if addon.config is None:
-        raise ValueError("the addon has no configuration")
-    client = addon.client()
-    pool = getattr(client, "connection_pool", None)
-    probe = Probe(addon, addon.config, dict(getattr(pool, "connection_kwargs", {}) or {}))
+    probe = Probe.of(addon)
     results: list[StageResult] = []
     failed: str | None = None
-    for name, stage in stages_for(addon.config):
+    for name, stage in stages_for(probe.config):
         if failed:
             result = StageResult(name, "skip", f"not run: {failed} failed")
         else:
