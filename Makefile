@@ -22,16 +22,12 @@ install: .venv/.installed
 redis-server:
 	bash scripts/ensure-redis.sh
 
-# The README's workflow examples through `redis-rooms run` on the embedded (in-process) Redis.
-# The API-caching flow runs twice on the same Redis: run 2 finds the response run 1 cached, so
-# its external step (stubbed here: it belongs to another addon) and the cache write are skipped.
-DEMO_RUN = $(POETRY) run redis-rooms run --embedded
+# The README's use-case workflows (examples/*.json) through `redis-rooms run` on the embedded
+# (in-process) Redis. examples/demo_runs.json lists the runs, one after the other on the same
+# Redis, with each run's payload and the outputs of other addons' steps (stubbed): the second
+# API-caching run is a cache hit, the consumer takes the producer's job, the agent remembers.
 demo: install
-	$(DEMO_RUN) examples/session_management.json \
-	  --payload '{"user_id": "42", "session_token": "tok-7f3a"}'
-	$(DEMO_RUN) examples/api_caching.json --repeat 2 \
-	  --payload '{"request_id": "req-1", "endpoint": "https://api.example.com/weather"}' \
-	  --stub 'fetch-api={"response": {"city": "Paris", "temp_c": 18}}'
+	$(POETRY) run redis-rooms run --embedded --runs examples/demo_runs.json
 
 lint: install
 	$(POETRY) run ruff check .

@@ -212,6 +212,76 @@ def test_run_bad_input_is_a_clear_error(
     assert "Traceback" not in result.output
 
 
+SESSION = "session_management.json"
+
+
+@pytest.mark.parametrize(
+    ("runs", "says"),
+    [
+        pytest.param({"workflow": SESSION}, "must hold a non-empty list of runs", id="not-a-list"),
+        pytest.param([], "must hold a non-empty list of runs", id="empty"),
+        pytest.param([1], "run 1: a run is an object with workflow, payload, stubs", id="not-obj"),
+        pytest.param([{"workflow": SESSION, "payload": {}, "stub": {}}],
+                     "run 1: unknown field(s) 'stub'", id="unknown-field"),
+        pytest.param([{"payload": {}}], 'run 1: "workflow" must name a workflow file',
+                     id="no-workflow"),
+        pytest.param([{"workflow": SESSION, "payload": [1]}], '"payload" must be an object',
+                     id="payload-not-object"),
+        pytest.param([{"workflow": SESSION, "stubs": {"a": 1}}],
+                     '"stubs" must map step ids to output objects', id="bad-stubs"),
+        pytest.param([{"workflow": "nope.json"}], "nope.json' not found", id="missing-workflow"),
+        pytest.param([{"workflow": SESSION, "stubs": {"zz": {}}}], "the run has no step 'zz'",
+                     id="stub-unknown-step"),
+    ],
+)  # fmt: skip
+def test_runs_file_errors(tmp_path: Path, runs: Any, says: str) -> None:
+    (tmp_path / SESSION).write_text((EXAMPLES / SESSION).read_text())
+    result = invoke("run", "--runs", write(tmp_path, "runs.json", runs), "--embedded")
+    assert result.exit_code == 2, result.output
+    assert says in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        pytest.param([], "give a WORKFLOW.json file, or a runs file with --runs", id="neither"),
+        pytest.param([str(EXAMPLES / SESSION), "--runs", str(EXAMPLES / "demo_runs.json")],
+                     "(one of them)", id="both"),
+        pytest.param(["--runs", str(EXAMPLES / "demo_runs.json"), "--payload", "{}"],
+                     "--payload and --stub go with WORKFLOW.json", id="payload-with-runs"),
+    ],
+)  # fmt: skip
+def test_run_needs_one_source(args: list[str], says: str) -> None:
+    result = invoke("run", *args)
+    assert result.exit_code == 2
+    assert says in result.stderr
+
+
+def test_runs_share_one_addon_per_id(tmp_path: Path) -> None:
+    cache = {"id": "c", "type": "redis", "name": "c", "mode": "embedded"}
+    put = {
+        "addons": [cache],
+        "steps": [step("put", "c::set_key", parameters={"key": "k", "value": "{{payload.v}}"})],
+    }
+    get = {"addons": [cache], "steps": [step("get", "c::get_key", parameters={"key": "k"})]}
+    write(tmp_path, "put.json", put)
+    write(tmp_path, "get.json", get)
+    runs = [{"workflow": "put.json", "payload": {"v": "shared"}}, {"workflow": "get.json"}]
+    result = invoke("run", "--runs", write(tmp_path, "runs.json", runs), "--json")
+    assert result.exit_code == 0, result.output
+    lines = json_lines(result.stdout)
+    assert [(line["run"], line["workflow"]) for line in lines] == [(1, "put.json"), (2, "get.json")]
+    assert lines[1]["output"]["value"] == "shared"
+    other = {"addons": [{**cache, "key_prefix": "x:"}], "steps": get["steps"]}
+    write(tmp_path, "get.json", other)
+    clash = invoke("run", "--runs", str(tmp_path / "runs.json"))
+    assert clash.exit_code == 2
+    assert "addon 'c' is declared differently in two workflow files" in clash.stderr
+    entry = write(tmp_path, "addon.json", cache)
+    replaced = invoke("run", "--runs", str(tmp_path / "runs.json"), "--addon-config", entry)
+    assert replaced.exit_code == 0, replaced.output
+
+
 def test_run_bad_addon_config_names_the_option(tmp_path: Path) -> None:
     entry = {"id": "redis-cache", "type": "redis", "name": "c", "config": {"hots": "x"}}
     result = invoke("run", *CACHING, "--addon-config", write(tmp_path, "addon.json", entry))
@@ -434,33 +504,43 @@ def test_verbose_shows_the_addon_log(capfd: pytest.CaptureFixture[str]) -> None:
 # --- the installed script and make demo ---------------------------------------------------------
 
 
-def demo_commands() -> list[str]:
-    """The recipe of the Makefile's demo target, with its variables expanded."""
-    makefile = (ROOT / "Makefile").read_text().replace("\\\n", " ")
-    demo_run = re.search(r"^DEMO_RUN = \$\(POETRY\) run (.+)$", makefile, re.M)
+def demo_command() -> list[str]:
+    """The one command of the Makefile's demo target, as the installed script."""
+    makefile = (ROOT / "Makefile").read_text()
     recipe = re.search(r"^demo:.*\n((?:\t.+\n)+)", makefile, re.M)
-    assert demo_run
     assert recipe
-    command = demo_run.group(1).replace("redis-rooms", shlex.quote(str(SCRIPT)), 1)
-    return [line.strip().replace("$(DEMO_RUN)", command) for line in recipe.group(1).splitlines()]
+    (line,) = recipe.group(1).strip().splitlines()
+    args = shlex.split(line)
+    assert args[:3] == ["$(POETRY)", "run", "redis-rooms"]
+    return [str(SCRIPT), *args[3:]]
 
 
-def test_make_demo_commands_run_the_examples() -> None:
-    commands = demo_commands()
-    assert len(commands) == 2
-    printed = ""
-    for command in commands:
-        done = subprocess.run(
-            command, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        printed += done.stdout
-    assert "session_management.json" in printed
-    assert "tok-7f3a" in printed  # the session read back
-    assert "api_caching.json (run 2 of 2)" in printed
-    run2 = printed.split("(run 2 of 2)")[1]
-    assert "Paris" in run2  # the cached response, read back on run 2
-    assert run2.count("condition false") == 2  # no external call, no cache write
+def test_make_demo_runs_every_example_on_one_redis() -> None:
+    command = demo_command()
+    shown = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "session_management.json (run 1 of 9)" in shown.stdout
+    done = subprocess.run(
+        [*command, "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    lines = json_lines(done.stdout)
+    by_run: dict[int, dict[str, dict[str, Any]]] = {}
+    for line in lines:
+        by_run.setdefault(line["run"], {})[line["id"]] = line
+    shipped = {path.name for path in EXAMPLES.glob("*.json")} - {"demo_runs.json"}
+    assert {line["workflow"] for line in lines} == shipped  # every use case is in the demo
+    assert by_run[1]["verify-session"]["output"]["value"] == "tok-7f3a"
+    # the external steps of the first API-caching run, the rate-limited call, the thumbnail,
+    # the charge and the two LLM turns; the second API-caching run is served from the cache
+    assert sum(line["status"] == "stubbed" for line in lines) == 6
+    assert by_run[3]["check-cache"]["output"]["found"] is True
+    assert by_run[3]["fetch-api"]["status"] == "skipped"
+    assert by_run[6]["take-job"]["output"]["found"] is True  # the producer's job
+    assert any(line["output"] and line["output"].get("released") for line in by_run[7].values())
+    assert by_run[9]["load-history"]["output"]["count"] == 2  # the agent remembered
 
 
 def test_installed_script_json_run() -> None:

@@ -133,13 +133,18 @@ def _compact(value: Any) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def _steps_table(title: str, results: list[StepResult]) -> Table:
-    table = Table(title=Text(title), title_justify="left")
+def _steps_table(title: str, results: list[StepResult], caption: str | None = None) -> Table:
+    table = Table(
+        title=Text(title),
+        title_justify="left",
+        caption=Text(caption) if caption else None,
+        caption_justify="left",
+    )
     table.add_column("step", no_wrap=True)
     table.add_column("action", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("code", no_wrap=True)
-    table.add_column("output (or why not)", overflow="fold")
+    table.add_column("output", overflow="fold")
     for result in results:
         if result.output is None or result.status == "failed":
             shown = result.message or ""
@@ -158,17 +163,35 @@ def _steps_table(title: str, results: list[StepResult]) -> Table:
 @app.command()
 def run(
     workflow_file: Annotated[
-        Path, typer.Argument(metavar="WORKFLOW.json", help="Workflow file in the engine's shape")
-    ],
+        Path | None,
+        typer.Argument(
+            metavar="[WORKFLOW.json]",
+            help="Workflow file in the engine's shape",
+            show_default=False,
+        ),
+    ] = None,
     payload: Annotated[
-        str, typer.Option("--payload", "-p", help="The payload: a JSON object, or @file")
-    ] = "{}",
+        str | None,
+        typer.Option(
+            "--payload", "-p", help="The payload: a JSON object, or @file", show_default=False
+        ),
+    ] = None,
     stub: Annotated[
         list[str] | None,
         typer.Option(
             "--stub",
             metavar="STEP_ID=JSON",
             help="Output of a step of another addon (repeatable); later steps can use it",
+        ),
+    ] = None,
+    runs_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--runs",
+            metavar="RUNS.json",
+            help='Instead of WORKFLOW.json: a list of runs ({"workflow", "payload", "stubs"}), '
+            "one after the other on the same Redis",
+            show_default=False,
         ),
     ] = None,
     addon_config: AddonConfigOption = None,
@@ -180,7 +203,7 @@ def run(
             "--repeat",
             min=1,
             max=100,
-            help="Run the workflow this many times on the same addons (e.g. to see a cache hit)",
+            help="Run everything this many times on the same addons (e.g. to see a cache hit)",
         ),
     ] = 1,
     as_json: JsonOption = False,
@@ -190,46 +213,60 @@ def run(
     try:
         with _input_errors():
             inputs.load_env_file(env_file)
-            workflow = inputs.read_json(workflow_file, "workflow file")
-            plan(workflow, set())  # the file's own shape first: steps, next, cycles
-            data = inputs.json_object(payload, "--payload")
-            stubs = inputs.stubs(stub or [])
+            runs = _runs(workflow_file, runs_path, payload, stub or [])
+            for one in runs:
+                plan(one.workflow, set())  # each file's own shape first: steps, next, cycles
             overrides = inputs.entries_in(addon_config) if addon_config else []
-            addons = inputs.addons_for_workflow(workflow, overrides, embedded)
-            _check_stubs(workflow, stubs, set(addons))
-            failed = 0
-            for number in range(1, repeat + 1):
-                title = workflow_file.name + (f" (run {number} of {repeat})" if repeat > 1 else "")
-                failed += _run_once(title, number, workflow, data, addons, stubs, as_json)
+            workflows = [one.workflow for one in runs]
+            addons = inputs.addons_for_workflows(workflows, overrides, embedded)
+            for one in runs:
+                _check_stubs(one.workflow, one.stubs, set(addons))
+            failed, total = 0, len(runs) * repeat
+            for number, one in enumerate(runs * repeat, 1):
+                title = one.name + (f" (run {number} of {total})" if total > 1 else "")
+                failed += _run_once(title, number, one, addons, as_json)
     finally:
         _close(addons)
     if failed:
         raise typer.Exit(EXIT_FAILED)
 
 
+def _runs(
+    workflow_file: Path | None, runs_path: Path | None, payload: str | None, stubs: list[str]
+) -> list[inputs.Run]:
+    """The runs asked for: one workflow file with --payload and --stub, or a runs file."""
+    if (workflow_file is None) == (runs_path is None):
+        raise InputError("give a WORKFLOW.json file, or a runs file with --runs (one of them)")
+    if runs_path is not None:
+        if payload is not None or stubs:
+            raise InputError(
+                "--payload and --stub go with WORKFLOW.json; in a runs file each run has its own"
+            )
+        return inputs.runs_file(runs_path)
+    assert workflow_file is not None
+    workflow = inputs.read_json(workflow_file, "workflow file")
+    data = inputs.json_object(payload, "--payload") if payload is not None else {}
+    return [inputs.Run(workflow_file.name, workflow, data, inputs.stubs(stubs))]
+
+
 def _run_once(
-    title: str,
-    number: int,
-    workflow: dict[str, Any],
-    payload: dict[str, Any],
-    addons: dict[str, RedisRoomsAddon],
-    stubs: dict[str, dict[str, Any]],
-    as_json: bool,
+    title: str, number: int, one: inputs.Run, addons: dict[str, RedisRoomsAddon], as_json: bool
 ) -> int:
-    """One run of the workflow, printed; the number of failed steps."""
+    """One run of a workflow, printed; the number of failed steps."""
     results: list[StepResult] = []
 
     def on_step(result: StepResult) -> None:
         results.append(result)
         if as_json:
-            line = {"run": number, **result.model_dump(mode="json")}
+            line = {"run": number, "workflow": one.name, **result.model_dump(mode="json")}
             typer.echo(json.dumps(line, ensure_ascii=False))
 
     try:
-        run_workflow(workflow, payload, addons=addons, stubs=stubs, on_step=on_step)
+        run_workflow(one.workflow, one.payload, addons=addons, stubs=one.stubs, on_step=on_step)
     finally:
         if not as_json:
-            out.print(_steps_table(title, results))
+            caption = f"payload {_compact(one.payload)}" if one.payload else None
+            out.print(_steps_table(title, results, caption))
     return sum(result.status == "failed" for result in results)
 
 

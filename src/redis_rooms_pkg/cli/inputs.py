@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -154,25 +155,76 @@ def build_addon(entry: Mapping[str, Any], embedded: bool = False) -> RedisRoomsA
     return addon
 
 
-def addons_for_workflow(
-    workflow: Mapping[str, Any],
+def addons_for_workflows(
+    workflows: list[Mapping[str, Any]],
     overrides: list[dict[str, Any]],
     embedded: bool,
 ) -> dict[str, RedisRoomsAddon]:
-    """One addon per Redis addon id of the run.
+    """One addon per Redis addon id, shared by every run of the session.
 
-    The file's Redis entries, replaced by id (or added to) by the --addon-config entries. When
-    neither declares a Redis addon, steps with Redis actions get an embedded addon of their id.
+    The files' Redis entries, replaced by id (or added to) by the --addon-config entries. When
+    none declares a Redis addon, steps with Redis actions get an embedded addon of their id.
     """
-    entries = dict(redis_addon_entries(workflow))
+    replaced = {entry["id"] for entry in overrides}
+    entries: dict[str, Any] = {}
+    for workflow in workflows:
+        for addon_id, entry in redis_addon_entries(workflow).items():
+            if addon_id not in replaced and entries.get(addon_id, entry) != entry:
+                raise InputError(
+                    f"addon {addon_id!r} is declared differently in two workflow files; the runs "
+                    "share one addon per id: give its entry with --addon-config"
+                )
+            entries[addon_id] = entry
     entries.update({entry["id"]: entry for entry in overrides})
     if not entries:
-        entries = {
-            addon_id: {**DEFAULT_ENTRY, "id": addon_id}
-            for addon_id in undeclared_redis_ids(workflow)
-        }
+        undeclared = dict.fromkeys(i for w in workflows for i in undeclared_redis_ids(w))
+        entries = {addon_id: {**DEFAULT_ENTRY, "id": addon_id} for addon_id in undeclared}
         embedded = True
     return {addon_id: build_addon(entry, embedded) for addon_id, entry in entries.items()}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a workflow: the file's name, its content, the payload and stubbed outputs."""
+
+    name: str
+    workflow: Any
+    payload: dict[str, Any]
+    stubs: dict[str, dict[str, Any]]
+
+
+RUN_FIELDS = ("workflow", "payload", "stubs")
+
+
+def runs_file(path: Path) -> list[Run]:
+    """The runs a --runs file lists, in order; workflow paths are relative to the file."""
+    document = read_json(path, "runs file")
+    if not isinstance(document, list) or not document:
+        raise InputError(
+            f"runs file {str(path)!r} must hold a non-empty list of runs, each "
+            '{"workflow": "FILE.json", "payload": {...}, "stubs": {"STEP_ID": {...}}}'
+        )
+    runs = []
+    for number, item in enumerate(document, 1):
+        where = f"runs file {str(path)!r}, run {number}"
+        if not isinstance(item, dict):
+            raise InputError(f"{where}: a run is an object with {', '.join(RUN_FIELDS)}")
+        unknown = sorted(set(item) - set(RUN_FIELDS))
+        if unknown:
+            raise InputError(
+                f"{where}: unknown field(s) {', '.join(map(repr, unknown))}; "
+                f"a run has {', '.join(RUN_FIELDS)}"
+            )
+        name, payload, stubs = item.get("workflow"), item.get("payload", {}), item.get("stubs", {})
+        if not isinstance(name, str) or not name:
+            raise InputError(f'{where}: "workflow" must name a workflow file')
+        if not isinstance(payload, dict):
+            raise InputError(f'{where}: "payload" must be an object')
+        if not isinstance(stubs, dict) or not all(isinstance(v, dict) for v in stubs.values()):
+            raise InputError(f'{where}: "stubs" must map step ids to output objects')
+        workflow = read_json(path.parent / name, "workflow file")
+        runs.append(Run(Path(name).name, workflow, payload, stubs))
+    return runs
 
 
 def single_addon(path: Path | None, addon_id: str | None, embedded: bool) -> RedisRoomsAddon:
