@@ -17,7 +17,12 @@ from redis_rooms_pkg.actions.server_info import Section
 from redis_rooms_pkg.configuration import CustomAddonConfig
 from redis_rooms_pkg.configuration.addonconfig import KNOWN_SECRETS
 from redis_rooms_pkg.services import errors
-from redis_rooms_pkg.services.client import EMBEDDED_MISSING, build_client, close_client
+from redis_rooms_pkg.services.client import (
+    EMBEDDED_MISSING,
+    build_client,
+    check_deployment,
+    close_client,
+)
 from redis_rooms_pkg.services.credentials import Credentials
 
 Observer = Callable[..., Any]
@@ -79,9 +84,10 @@ class RedisRoomsAddon:
         self._log = logger.bind(addon=addon_id)
 
     def test(self) -> bool:
-        """Health check: True when the server answers PING with the configured credentials."""
+        """Health check: True when the deployment serves (server PING, cluster slots, primary)."""
         try:
-            return bool(self.client().ping())
+            check_deployment(self.client())
+            return True
         except Exception as exc:
             code, message = self._describe(exc)
             self._log.warning("health check failed ({}): {}", code, message)

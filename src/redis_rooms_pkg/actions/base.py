@@ -19,6 +19,7 @@ from pydantic import (
     StringConstraints,
 )
 from redis.client import NEVER_DECODE
+from redis.cluster import ClusterNode, RedisCluster
 
 from redis_rooms_pkg.services.errors import AddonError
 
@@ -85,7 +86,7 @@ class Keyspace:
 class ActionContext:
     """What an action works with: the instance's client and its key namespace."""
 
-    client: redis.Redis
+    client: redis.Redis | RedisCluster
     keys: Keyspace = Keyspace()
     max_value_bytes: int | None = None  # largest value a write action stores; None: no limit
     socket_timeout: float | None = None  # s, how long one command may wait for its reply
@@ -231,3 +232,114 @@ def decode_value(raw: bytes, encoding: Encoding, key: str) -> tuple[str, Any]:
 def ttl_seconds(reply: int) -> int | None:
     """A TTL reply in seconds: None for a missing key (-2), -1 for a key without expiry."""
     return None if reply == -2 else int(reply)
+
+
+# --- deployments of several nodes ---------------------------------------------------------------
+# Actions stay mode-agnostic: what differs in Redis Cluster (keys of one multi-key command must
+# share a hash slot; SCAN covers one node) is handled by the helpers below.
+
+
+def is_cluster(client: object) -> bool:
+    """Whether ``client`` talks to a Redis Cluster (keys spread over nodes by hash slot)."""
+    return isinstance(client, RedisCluster)
+
+
+def slot_groups(ctx: ActionContext, stored: list[str]) -> list[list[str]]:
+    """Stored keys split so each part fits one multi-key command: one part unless on a cluster,
+    where keys are grouped by hash slot (the order inside a group is kept)."""
+    if not is_cluster(ctx.client):
+        return [stored]
+    groups: dict[int, list[str]] = {}
+    for key in stored:
+        groups.setdefault(ctx.client.keyslot(key), []).append(key)
+    return list(groups.values())
+
+
+def per_group(ctx: ActionContext, command: str, groups: list[list[Any]]) -> list[Any]:
+    """One ``command`` per group, all in one pipelined round trip (or one plain call); replies
+    are raw bytes."""
+    if len(groups) == 1:
+        return [ctx.client.execute_command(command, *groups[0], **RAW)]
+    pipe = ctx.client.pipeline(transaction=False)
+    for group in groups:
+        pipe.execute_command(command, *group, **RAW)
+    return list(pipe.execute())
+
+
+CURSOR_PATTERN = r"^([0-9]{1,5}:)?[0-9]{1,20}$"
+CLUSTER_CURSOR_HELP = (
+    'a cursor of the form "slot:cursor" comes from a Redis Cluster scan and one without a slot '
+    'from a single server: start again with cursor "0"'
+)
+
+
+class Scanner:
+    """SCAN over every primary of the deployment, one node after the other.
+
+    A position is ``(shard, cursor)``: the index of a primary in :attr:`shards` and that node's
+    SCAN cursor; ``None`` once every primary has been scanned. Primaries are ordered by the
+    lowest hash slot each serves, which also names them in the text form of a position (the
+    ``cursor`` actions hand back): ``"<slot>:<cursor>"`` on a cluster, the plain SCAN cursor on
+    a single server, and ``"0"`` for both the start and the end. Naming a node by a slot keeps
+    a cursor valid when a replica takes over that slot range.
+    """
+
+    def __init__(self, ctx: ActionContext) -> None:
+        self.client = ctx.client
+        self.cluster = is_cluster(ctx.client)
+        self.shards: list[tuple[int, ClusterNode | None]] = [(0, None)]
+        if self.cluster:
+            self.shards = _primaries_by_lowest_slot(ctx.client)
+
+    def start(self) -> tuple[int, int]:
+        return 0, 0
+
+    def decode(self, text: str) -> tuple[int, int] | None:
+        """The position a cursor string names (``"0"``: the start); 400 for a foreign one."""
+        slot_text, sep, cursor_text = text.rpartition(":")
+        if bool(sep) != self.cluster and text != "0":
+            raise AddonError(
+                400,
+                f"invalid input: cursor {text!r} is not from this deployment: "
+                + CLUSTER_CURSOR_HELP,
+            )
+        if not sep:
+            return 0, int(cursor_text)
+        slot = int(slot_text)
+        # the primary now serving the slot range that began at ``slot``
+        index = max((i for i, (lowest, _) in enumerate(self.shards) if lowest <= slot), default=0)
+        return index, int(cursor_text)
+
+    def encode(self, position: tuple[int, int] | None) -> str:
+        if position is None:
+            return "0"
+        index, cursor = position
+        return f"{self.shards[index][0]}:{cursor}" if self.cluster else str(cursor)
+
+    def step(
+        self, position: tuple[int, int], match: str, count: int
+    ) -> tuple[tuple[int, int] | None, list[str]]:
+        """One SCAN call at ``position``: the next position and the stored keys it returned."""
+        index, cursor = position
+        node = self.shards[index][1]
+        if node is None:
+            cursor, batch = self.client.scan(cursor=cursor, match=match, count=count)
+        else:
+            cursors, batch = self.client.scan(
+                cursor=cursor, match=match, count=count, target_nodes=node
+            )
+            cursor = next(iter(cursors.values())) if isinstance(cursors, dict) else cursors
+        keys = [as_text(key) for key in batch]
+        if int(cursor) != 0:
+            return (index, int(cursor)), keys
+        return ((index + 1, 0) if index + 1 < len(self.shards) else None), keys
+
+
+def _primaries_by_lowest_slot(client: RedisCluster) -> list[tuple[int, ClusterNode | None]]:
+    """Each primary of the client's slot map once, with the lowest slot it serves, in order."""
+    lowest: dict[str, tuple[int, ClusterNode]] = {}
+    for slot, nodes in client.nodes_manager.slots_cache.items():
+        primary = nodes[0]
+        if primary.name not in lowest or slot < lowest[primary.name][0]:
+            lowest[primary.name] = (slot, primary)
+    return sorted(lowest.values(), key=lambda entry: entry[0])

@@ -9,7 +9,7 @@ from redis_rooms_pkg.actions.base import (
     ActionInput,
     ActionOutput,
     ActionSpec,
-    as_text,
+    Scanner,
 )
 from redis_rooms_pkg.actions.list_keys import SCAN_BATCH
 
@@ -49,16 +49,18 @@ def unlink_stored(ctx: ActionContext, stored: list[str]) -> int:
 
 def delete_matching(ctx: ActionContext, params: DeleteMatchingInput) -> DeleteMatchingOutput:
     match = ctx.keys.pattern(params.pattern)
-    cursor, deleted, left_over = 0, 0, False
-    while True:
-        cursor, batch = ctx.client.scan(cursor=cursor, match=match, count=SCAN_BATCH)
-        stored = sorted({k for k in map(as_text, batch) if ctx.keys.contains(k)})
+    scanner = Scanner(ctx)  # every primary, on a cluster
+    position: tuple[int, int] | None = scanner.start()
+    deleted, left_over = 0, False
+    while position is not None:
+        position, batch = scanner.step(position, match, SCAN_BATCH)
+        stored = sorted({key for key in batch if ctx.keys.contains(key)})
         room = params.limit - deleted
         left_over = len(stored) > room
         deleted += unlink_stored(ctx, stored[:room])
-        if int(cursor) == 0 or deleted >= params.limit:
+        if deleted >= params.limit:
             break
-    truncated = left_over or int(cursor) != 0
+    truncated = left_over or position is not None
     more = f" (limit {params.limit} reached: more may match)" if truncated else ""
     return DeleteMatchingOutput(
         deleted_count=deleted,

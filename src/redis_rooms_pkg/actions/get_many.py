@@ -8,7 +8,6 @@ from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
     ENCODING_HELP,
-    RAW,
     ActionContext,
     ActionInput,
     ActionOutput,
@@ -16,6 +15,8 @@ from redis_rooms_pkg.actions.base import (
     Encoding,
     Keys,
     decode_value,
+    per_group,
+    slot_groups,
 )
 
 
@@ -35,8 +36,13 @@ class GetManyOutput(ActionOutput):
 
 
 def mget_raw(ctx: ActionContext, names: list[str]) -> list[bytes | None]:
-    """The stored bytes of each key, in order (one MGET)."""
-    return list(ctx.client.execute_command("MGET", *(ctx.keys.key(n) for n in names), **RAW))
+    """The stored bytes of each key, in order: one MGET (on a cluster, one per hash slot, all
+    pipelined)."""
+    groups = slot_groups(ctx, [ctx.keys.key(name) for name in names])
+    values: dict[str, bytes | None] = {}
+    for group, reply in zip(groups, per_group(ctx, "MGET", groups), strict=True):
+        values.update(zip(group, reply, strict=True))
+    return [values[ctx.keys.key(name)] for name in names]
 
 
 def get_many(ctx: ActionContext, params: GetManyInput) -> GetManyOutput:

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field
 
 from redis_rooms_pkg.actions.base import (
+    CURSOR_PATTERN,
     ENCODING_HELP,
     RAW,
     ActionContext,
@@ -14,7 +15,7 @@ from redis_rooms_pkg.actions.base import (
     ActionOutput,
     ActionSpec,
     Encoding,
-    as_text,
+    Scanner,
     decode_value,
 )
 
@@ -26,7 +27,7 @@ MAX_LIMIT = 100_000
 Cursor = Annotated[
     str,
     BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v),
-    Field(pattern=r"^[0-9]{1,20}$"),
+    Field(pattern=CURSOR_PATTERN),
 ]
 
 
@@ -41,7 +42,8 @@ class ListKeysInput(ActionInput):
         description="Stop once this many keys are found (the last SCAN batch may add a few more)",
     )
     cursor: Cursor = Field(
-        default="0", description='Where to continue: the cursor of the previous call ("0": start)'
+        default="0",
+        description='Where to continue: the cursor of the previous call ("0": start); opaque',
     )
     with_values: bool = Field(default=False, description="Also return each key's value (values)")
     encoding: Encoding = Field(default="text", description="With with_values: " + ENCODING_HELP)
@@ -62,23 +64,27 @@ class ListKeysOutput(ActionOutput):
     )
 
 
-def scan_page(ctx: ActionContext, match: str, cursor: int, limit: int) -> tuple[int, set[str]]:
+def scan_page(ctx: ActionContext, match: str, cursor: str, limit: int) -> tuple[str, set[str]]:
     """SCAN from ``cursor`` until ``limit`` stored keys are found or the scan is complete.
 
     Whole SCAN batches are kept (a cursor cannot resume inside one), so a page may hold a few
     more keys than ``limit``. Each SCAN is asked to look at about as many keys as should yield
     the ones still missing, judged by how many the previous call matched: that keeps the excess
-    small for a dense pattern and the round trips few for a sparse one.
+    small for a dense pattern and the round trips few for a sparse one. On a cluster the scan
+    walks the primaries one after the other (see :class:`Scanner` for the cursor's form).
     """
+    scanner = Scanner(ctx)
+    position = scanner.decode(cursor)
     found: set[str] = set()  # SCAN may repeat a key while the keyspace is rehashed: keep it once
     hint = min(SCAN_BATCH, max(limit, MIN_SCAN_HINT))
-    while True:
-        cursor, batch = ctx.client.scan(cursor=cursor, match=match, count=hint)
-        found.update(as_text(key) for key in batch)
+    while position is not None:
+        position, batch = scanner.step(position, match, hint)
+        found.update(batch)
         missing = limit - len(found)
-        if int(cursor) == 0 or missing <= 0:
-            return int(cursor), found
+        if missing <= 0:
+            break
         hint = min(SCAN_BATCH, max(MIN_SCAN_HINT, missing * hint // max(len(batch), 1)))
+    return scanner.encode(position), found
 
 
 def fetch_values(ctx: ActionContext, stored: list[str]) -> list[bytes | None]:
@@ -92,7 +98,7 @@ def fetch_values(ctx: ActionContext, stored: list[str]) -> list[bytes | None]:
 def list_keys(ctx: ActionContext, params: ListKeysInput) -> ListKeysOutput:
     # The pattern is anchored under the key prefix, so it can never match outside the namespace.
     match = ctx.keys.pattern(params.pattern)
-    cursor, found = scan_page(ctx, match, int(params.cursor), params.limit)
+    cursor, found = scan_page(ctx, match, params.cursor, params.limit)
     stored = sorted(key for key in found if ctx.keys.contains(key))
     keys = [ctx.keys.name(key) for key in stored]
     values = None
@@ -102,12 +108,12 @@ def list_keys(ctx: ActionContext, params: ListKeysInput) -> ListKeysOutput:
             name: None if raw is None else decode_value(raw, params.encoding, name)[0]
             for name, raw in zip(keys, raws, strict=True)
         }
-    more = " (more: call again with cursor)" if cursor else ""
+    more = " (more: call again with cursor)" if cursor != "0" else ""
     return ListKeysOutput(
         keys=keys,
         count=len(keys),
-        cursor=str(cursor),
-        truncated=cursor != 0,
+        cursor=cursor,
+        truncated=cursor != "0",
         values=values,
         message=f"{len(keys)} key(s) match {params.pattern!r}{more}",
     )

@@ -17,6 +17,8 @@ from redis_rooms_pkg.actions.base import (
     Key,
     Seconds,
     encode_value,
+    per_group,
+    slot_groups,
 )
 
 
@@ -39,8 +41,13 @@ class SetManyOutput(ActionOutput):
 
 
 def mset(ctx: ActionContext, data: dict[str, bytes]) -> None:
-    """All keys in one MSET (atomic, no expiry)."""
-    ctx.client.mset({ctx.keys.key(name): value for name, value in data.items()})
+    """All keys in one MSET (atomic, no expiry); on a cluster one MSET per hash slot, pipelined
+    (atomic per slot only)."""
+    stored = {ctx.keys.key(name): value for name, value in data.items()}
+    groups = slot_groups(ctx, list(stored))
+    per_group(
+        ctx, "MSET", [[part for key in group for part in (key, stored[key])] for group in groups]
+    )
 
 
 def set_each(ctx: ActionContext, data: dict[str, bytes], ex: int | None, nx: bool) -> list[bool]:

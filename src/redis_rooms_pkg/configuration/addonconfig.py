@@ -29,15 +29,42 @@ DEFAULT_HEALTH_CHECK_INTERVAL = 30  # s, idle time after which a pooled connecti
 CLIENT_NAME_PREFIX = "rooms:"  # default client_name is this + the addon id
 
 # Secret keys this addon understands (the keys of the entry's "secrets" map).
-KNOWN_SECRETS = ("redis_password", "redis_username", "redis_ca_cert", "redis_client_key")
+KNOWN_SECRETS = (
+    "redis_password",
+    "redis_username",
+    "redis_ca_cert",
+    "redis_client_key",
+    "redis_sentinel_password",
+)
 
 REDACTED = "**********"  # what SecretStr shows
 URL_SCHEMES = ("redis", "rediss", "unix")
 TLS_FILE_OPTIONS = ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile")
 TLS_OPTIONS = (*TLS_FILE_OPTIONS, "ssl_ca_data", "ssl_cert_reqs", "ssl_check_hostname")
 
-Mode = Literal["standalone", "embedded"]
+Mode = Literal["standalone", "embedded", "cluster", "sentinel"]
 CertReqs = Literal["required", "optional", "none"]
+
+# Options that only one mode reads: given with another mode they would be silently ignored.
+MODE_OPTIONS = {
+    "cluster": ("startup_nodes", "read_from_replicas"),
+    "sentinel": ("sentinels", "sentinel_master", "sentinel_username"),
+}
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """``"host:port"`` (or ``"[ipv6]:port"``) as ``(host, port)``; ValueError naming the fault."""
+    host, sep, port = text.strip().rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f'{text!r} is not a "host:port" address with a port from 1 to 65535')
+    return host, int(port)
+
+
+def _addresses(values: list[str]) -> list[str]:
+    for value in values:
+        parse_address(value)
+    return [value.strip() for value in values]
 
 
 class CustomAddonConfig(BaseAddonConfig):
@@ -50,7 +77,8 @@ class CustomAddonConfig(BaseAddonConfig):
 
     mode: Mode = Field(
         default="standalone",
-        description='"standalone" (a Redis server) or "embedded" (in-process fakeredis)',
+        description='"standalone" (a Redis server), "cluster" (Redis Cluster), "sentinel" '
+        '(a primary found through Redis Sentinel) or "embedded" (in-process fakeredis)',
     )
     host: str = Field(default=DEFAULT_HOST, min_length=1, description="Redis server host")
     port: int = Field(default=DEFAULT_PORT, ge=1, le=65535, description="Redis server port")
@@ -125,6 +153,29 @@ class CustomAddonConfig(BaseAddonConfig):
         description="Seconds a pooled connection may idle before it is checked with PING "
         "(0: never)",
     )
+    startup_nodes: list[str] = Field(
+        default=[],
+        description='Cluster mode: "host:port" of nodes to discover the cluster from '
+        "(default: host and port)",
+    )
+    read_from_replicas: bool = Field(
+        default=False,
+        description="Cluster mode: spread reads over primaries and replicas (reads may lag writes)",
+    )
+    sentinels: list[str] = Field(
+        default=[],
+        description='Sentinel mode: "host:port" of the sentinels to ask for the primary',
+    )
+    sentinel_master: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Sentinel mode: the service name the sentinels monitor (required)",
+    )
+    sentinel_username: str | None = Field(
+        default=None,
+        description="Sentinel mode: ACL username on the sentinels (their password is the secret "
+        "redis_sentinel_password)",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -155,6 +206,38 @@ class CustomAddonConfig(BaseAddonConfig):
         if block.get("url") is not None:  # the kept copy of "config" must not show the url
             merged["config"] = {**block, "url": REDACTED}
         return merged
+
+    @field_validator("startup_nodes", "sentinels")
+    @classmethod
+    def _host_port_list(cls, values: list[str]) -> list[str]:
+        return _addresses(values)
+
+    @model_validator(mode="after")
+    def _mode_options(self) -> CustomAddonConfig:
+        for mode, names in MODE_OPTIONS.items():
+            given = [n for n in names if getattr(self, n) != type(self).model_fields[n].default]
+            if given and self.mode != mode:
+                raise ValueError(
+                    f"{', '.join(given)} only apply to mode {mode!r} (mode is {self.mode!r}): "
+                    f'set "mode": "{mode}" or remove them'
+                )
+        if self.mode == "cluster" and self.db != 0:
+            raise ValueError("Redis Cluster only has database 0: remove db (or set it to 0)")
+        if self.mode == "sentinel" and not (self.sentinels and self.sentinel_master):
+            raise ValueError(
+                'mode "sentinel" needs sentinels (a list of "host:port") and sentinel_master '
+                "(the service name the sentinels monitor)"
+            )
+        return self
+
+    def cluster_nodes(self) -> list[tuple[str, int]]:
+        """Where cluster mode starts discovering: startup_nodes, else host and port."""
+        if self.startup_nodes:
+            return [parse_address(node) for node in self.startup_nodes]
+        return [(self.host, self.port)]
+
+    def sentinel_addresses(self) -> list[tuple[str, int]]:
+        return [parse_address(sentinel) for sentinel in self.sentinels]
 
     @field_validator("secrets")
     @classmethod
@@ -242,6 +325,15 @@ class CustomAddonConfig(BaseAddonConfig):
         """Where this addon connects, for messages: never a credential, never the URL."""
         if self.mode == "embedded":
             return "the embedded in-process Redis"
+        if self.mode == "cluster":
+            first, *rest = (f"{host}:{port}" for host, port in self.cluster_nodes())
+            more = f" (+{len(rest)} more)" if rest else ""
+            return f"Redis Cluster at {first}{more}"
+        if self.mode == "sentinel":
+            return (
+                f"Redis primary {self.sentinel_master!r} via sentinels {', '.join(self.sentinels)}"
+                f" (db {self.db})"
+            )
         if self.url is not None:
             parts = urlsplit(self.url.get_secret_value())
             if parts.scheme == "unix":

@@ -12,7 +12,7 @@ from typing import Any
 
 import redis
 from redis._parsers.socket import SERVER_CLOSED_CONNECTION_ERROR  # redis-py's EOF message
-from redis.backoff import ExponentialWithJitterBackoff
+from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.connection import (
     BlockingConnectionPool,
     Connection,
@@ -20,7 +20,9 @@ from redis.connection import (
     UnixDomainSocketConnection,
     parse_url,
 )
+from redis.cluster import ClusterNode, LoadBalancingStrategy, RedisCluster
 from redis.retry import Retry
+from redis.sentinel import Sentinel
 
 from redis_rooms_pkg.configuration import CustomAddonConfig
 from redis_rooms_pkg.services.credentials import Credentials
@@ -28,10 +30,14 @@ from redis_rooms_pkg.services.errors import (
     AddonError,
     ClosedBeforeReplyError,
     TLSHandshakeTimeoutError,
+    ClusterNotServingError,
+    NoPrimaryKnownError,
 )
 
 RETRY_BACKOFF_BASE = 0.05  # s, first backoff step
 RETRY_BACKOFF_CAP = 1.0  # s, longest backoff step
+
+CLUSTER_SLOTS = 16384  # hash slots of a Redis Cluster
 
 ClientBuilder = Callable[[CustomAddonConfig, Credentials], redis.Redis]
 
@@ -191,30 +197,125 @@ def connection_options(config: CustomAddonConfig, credentials: Credentials) -> d
     return options
 
 
+def _with_tls(
+    config: CustomAddonConfig, credentials: Credentials, options: dict[str, Any]
+) -> tuple[str, ...]:
+    """Add the ssl_* options when the connections use TLS; the private files that creates."""
+    if options["connection_class"] is not AddonSSLConnection:
+        return ()
+    options.update(_tls_options(config, credentials))
+    if options["ssl_keyfile"] and options["ssl_keyfile"] != config.ssl_keyfile:
+        return (options["ssl_keyfile"],)
+    return ()
+
+
+def _pool_wait(config: CustomAddonConfig) -> float:
+    """How long an action waits at most for a connection another action frees (s)."""
+    return config.socket_connect_timeout + config.socket_timeout
+
+
 def _standalone(config: CustomAddonConfig, credentials: Credentials) -> redis.Redis:
     options = connection_options(config, credentials)
-    private: tuple[str, ...] = ()
-    if options["connection_class"] is AddonSSLConnection:
-        options.update(_tls_options(config, credentials))
-        if options["ssl_keyfile"] and options["ssl_keyfile"] != config.ssl_keyfile:
-            private = (options["ssl_keyfile"],)
+    private = _with_tls(config, credentials, options)
     pool = AddonPool(
         max_connections=config.max_connections,
-        # an action waits this long at most for a connection another action frees
-        timeout=config.socket_connect_timeout + config.socket_timeout,
+        timeout=_pool_wait(config),
         private_files=private,
         **options,
     )
     return redis.Redis(connection_pool=pool)
 
 
-def close_client(client: redis.Redis) -> None:
-    """Close the client, its pool's sockets and any private file the pool owns."""
-    client.close()
-    pool = client.connection_pool
-    pool.disconnect()
-    if isinstance(pool, AddonPool):
-        pool.remove_private_files()
+def _owns_files(client: Any, private: tuple[str, ...]) -> Any:
+    """Tie private files (a client key given as a secret) to ``client``'s life, as AddonPool."""
+    client.remove_private_files = weakref.finalize(client, _remove, private)
+    return client
+
+
+def _cluster(config: CustomAddonConfig, credentials: Credentials) -> RedisCluster:
+    """A RedisCluster client: it asks the startup nodes for the slot map (so it connects now).
+
+    Every node gets the same auth, TLS, timeouts, client name and bounded pool as a single
+    server; retries happen at cluster level (redis-py gives node connections none).
+    """
+    options = connection_options(config, credentials)
+    private = _with_tls(config, credentials, options)
+    url_node = (options.pop("host"), options.pop("port"))
+    for single_server_only in ("db", "retry", "health_check_interval"):
+        options.pop(single_server_only, None)
+    startup = config.cluster_nodes() if config.startup_nodes else [url_node]
+    client = RedisCluster(
+        startup_nodes=[ClusterNode(host, port) for host, port in startup],
+        require_full_coverage=True,
+        load_balancing_strategy=(
+            LoadBalancingStrategy.ROUND_ROBIN if config.read_from_replicas else None
+        ),
+        retry=retry_policy(config),
+        connection_pool_class=BlockingConnectionPool,
+        max_connections=config.max_connections,
+        timeout=_pool_wait(config),
+        **options,
+    )
+    return _owns_files(client, private)
+
+
+class AddonSentinel(Sentinel):
+    """redis-py's Sentinel, telling apart why no primary was found (see NoPrimaryKnownError)."""
+
+    def discover_master(self, service_name: str) -> tuple[str, int]:
+        failures: list[BaseException] = []
+        monitored = False
+        for number, sentinel in enumerate(self.sentinels):
+            try:
+                masters = sentinel.sentinel_masters()
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                failures.append(exc)
+                continue
+            state = masters.get(service_name)
+            monitored = monitored or state is not None
+            if state and self.check_master_state(state, service_name):
+                # ask this sentinel first next time, as redis-py does
+                self.sentinels[0], self.sentinels[number] = sentinel, self.sentinels[0]
+                return state["ip"], state["port"]
+        raise NoPrimaryKnownError(
+            service_name,
+            answered=len(self.sentinels) - len(failures),
+            monitored=monitored,
+            failures=failures,
+        )
+
+
+def _sentinel(config: CustomAddonConfig, credentials: Credentials) -> redis.Redis:
+    """A client of the primary the sentinels name; it asks them again after a failover.
+
+    The primary's connections take the shared options (auth, TLS, timeouts, client name, retry);
+    the sentinels take the same TLS and timeouts with their own username and password.
+    """
+    options = connection_options(config, credentials)
+    private = _with_tls(config, credentials, options)
+    tls = options.pop("connection_class") is AddonSSLConnection
+    for found_by_the_sentinels in ("host", "port"):
+        options.pop(found_by_the_sentinels, None)
+    tls_options = {name: value for name, value in options.items() if name.startswith("ssl_")}
+    sentinel_options = {
+        "username": config.sentinel_username,
+        "password": _secret(credentials, "redis_sentinel_password"),
+        "ssl": tls,
+        **tls_options,
+        "socket_timeout": config.socket_timeout,
+        "socket_connect_timeout": config.socket_connect_timeout,
+        "client_name": options["client_name"],
+        "decode_responses": True,  # sentinel replies are parsed as text
+        # one try per sentinel, the next sentinel is asked at once; the retry policy of the
+        # primary's connections repeats the whole discovery
+        "retry": Retry(NoBackoff(), retries=0),
+    }
+    sentinel = AddonSentinel(config.sentinel_addresses(), sentinel_kwargs=sentinel_options)
+    assert config.sentinel_master is not None  # checked when the config loads
+    client = sentinel.master_for(
+        config.sentinel_master, ssl=tls, max_connections=config.max_connections, **options
+    )
+    return _owns_files(client, private)
 
 
 def _embedded(config: CustomAddonConfig, credentials: Credentials) -> redis.Redis:
@@ -237,9 +338,42 @@ EMBEDDED_MISSING = (
 BUILDERS: dict[str, ClientBuilder] = {
     "standalone": _standalone,
     "embedded": _embedded,
+    "cluster": _cluster,
+    "sentinel": _sentinel,
 }
 
 
 def build_client(config: CustomAddonConfig, credentials: Credentials) -> redis.Redis:
     """A pooled client for the configured deployment; opens no socket until first used."""
     return BUILDERS[config.mode](config, credentials)
+
+
+def close_client(client: redis.Redis | RedisCluster) -> None:
+    """Close every connection the client holds (a cluster's per-node pools, the sentinels'
+    too) and remove any private file it or its pool owns."""
+    client.close()
+    pool = getattr(client, "connection_pool", None)
+    if pool is not None:
+        pool.disconnect()
+        for sentinel in getattr(getattr(pool, "sentinel_manager", None), "sentinels", ()):
+            sentinel.close()
+        if isinstance(pool, AddonPool):
+            pool.remove_private_files()
+    remove_files = getattr(client, "remove_private_files", None)
+    if remove_files is not None:
+        remove_files()
+
+
+def check_deployment(client: redis.Redis | RedisCluster) -> None:
+    """Raise unless the whole deployment serves: every primary of a cluster with all slots
+    covered; the primary a sentinel names; else the one server answering PING."""
+    if not isinstance(client, RedisCluster):
+        client.ping()
+        return
+    states = client.cluster_info(target_nodes=RedisCluster.PRIMARIES)
+    if "cluster_state" in states:  # a cluster of one primary: its reply alone
+        states = {"the only primary": states}
+    for node, info in states.items():
+        covered = int(info.get("cluster_slots_ok", 0))
+        if info.get("cluster_state") != "ok" or covered != CLUSTER_SLOTS:
+            raise ClusterNotServingError(node, covered)

@@ -9,6 +9,7 @@ import ssl
 
 from pydantic import ValidationError
 from redis import exceptions as rx
+from redis.sentinel import MasterNotFoundError
 
 
 class AddonError(Exception):
@@ -43,6 +44,44 @@ _NOT_TRUSTED_FIX = (
     "certificate not trusted: set ssl_ca_certs (or ssl_ca_data / the redis_ca_cert secret) "
     "to the CA that signed the server's certificate"
 )
+class NoPrimaryKnownError(MasterNotFoundError):
+    """No sentinel named a healthy primary: why is told by who answered and what they knew."""
+
+    def __init__(
+        self, service: str, *, answered: int, monitored: bool, failures: list[BaseException]
+    ) -> None:
+        super().__init__(f"no primary known for {service!r}")
+        self.service = service
+        self.answered = answered  # sentinels that replied
+        self.monitored = monitored  # whether any of them monitors the service
+        self.failures = failures  # why the others did not reply
+
+
+class ClusterNotServingError(rx.RedisError):
+    """A cluster node reports a failed state or hash slots nobody serves."""
+
+    def __init__(self, node: str, covered: int) -> None:
+        super().__init__(f"{node} serves {covered} of 16384 slots")
+        self.node = node
+        self.covered = covered
+
+
+def _no_primary(exc: MasterNotFoundError) -> tuple[int, str]:
+    if not isinstance(exc, NoPrimaryKnownError) or (exc.answered and exc.monitored):
+        service = exc.service if isinstance(exc, NoPrimaryKnownError) else "the service"
+        return 503, (
+            f"the sentinels know no primary for {service!r} right now: a failover is in "
+            "progress; try again shortly"
+        )
+    if exc.answered:
+        return 400, (f"no sentinel monitors a service named {exc.service!r}: check sentinel_master")
+    if any(isinstance(failure, rx.AuthenticationError) for failure in exc.failures):
+        return 401, (
+            "the sentinels rejected the credentials: check the redis_sentinel_password secret "
+            "(and sentinel_username, if the sentinels use ACL users)"
+        )
+    cause = _connection_cause(exc.failures[0]) if exc.failures else "none configured"
+    return 503, f"cannot reach any sentinel: {cause} (check sentinels)"
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -167,6 +206,25 @@ def describe(
         return exc.code, exc.message
     if isinstance(exc, ValidationError):
         return 400, _validation_message(exc)
+    if isinstance(exc, MasterNotFoundError):
+        return _no_primary(exc)
+    if isinstance(exc, ClusterNotServingError):
+        return 503, (
+            f"{target} is not serving every hash slot ({exc.node} serves {exc.covered} of "
+            "16384): a node is down and no replica has taken over yet"
+        )
+    if isinstance(exc, rx.ClusterDownError):
+        return 503, (
+            f"{target} is down (CLUSTERDOWN): a primary failed and no replica has taken over "
+            "yet; try again shortly"
+        )
+    if isinstance(exc, rx.SlotNotCoveredError):
+        return 503, f"{target} has hash slots no node serves: the cluster is re-forming"
+    if isinstance(exc, rx.RedisClusterException):
+        return 503, (
+            f"cannot use {target}: no startup node answered with a slot map covering all 16384 "
+            "slots (check startup_nodes, the redis_password secret and the cluster's state)"
+        )
     if isinstance(exc, rx.AuthenticationError):
         return 401, (
             f"{target} rejected the credentials: check the redis_password secret "

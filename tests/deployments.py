@@ -1,0 +1,236 @@
+"""Multi-process Redis deployments on loopback: a Redis Cluster and a Sentinel-watched primary."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+
+from servers import RedisServer, free_port, require_binary
+
+CLUSTER_NODE_TIMEOUT = 1000  # ms, how long a primary may be silent before its replica takes over
+DOWN_AFTER = 1000  # ms, how long a primary may be silent before sentinels call it down
+FAILOVER_TIMEOUT = 3000  # ms, sentinel failover-timeout
+FORM_TIMEOUT = 30.0  # s, longest wait for a deployment to form (or re-form after a failover)
+POLL = 0.05  # s, pause between two checks of a bounded wait loop
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float = FORM_TIMEOUT) -> None:
+    """Poll ``check`` until it holds; fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except (redis.RedisError, OSError):
+            pass
+        time.sleep(POLL)
+    raise RuntimeError(f"timed out after {timeout:g}s waiting for {what}")
+
+
+def free_port_pair() -> tuple[int, int]:
+    """Two distinct free ports: a cluster node's client port and its cluster bus port."""
+    first = free_port()
+    second = free_port()
+    while second == first:
+        second = free_port()
+    return first, second
+
+
+@dataclass
+class RedisCluster:
+    """``primaries`` cluster-enabled redis-servers, each with ``replicas`` replicas, formed by
+    ``redis-cli --cluster create``; every node asks for ``password`` (and uses it as masterauth).
+    """
+
+    workdir: Path
+    password: str
+    primaries: int = 3
+    replicas: int = 1
+    nodes: list[RedisServer] = field(default_factory=list)
+
+    def start(self) -> RedisCluster:
+        try:
+            self._form()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _form(self) -> None:
+        for _ in range(self.primaries * (1 + self.replicas)):
+            port, bus = free_port_pair()
+            node = RedisServer(
+                self.workdir,
+                password=self.password,
+                port=port,
+                options=[
+                    "--cluster-enabled", "yes",
+                    "--cluster-port", str(bus),
+                    "--cluster-config-file", f"nodes-{port}.conf",
+                    "--cluster-node-timeout", str(CLUSTER_NODE_TIMEOUT),
+                    "--masterauth", self.password,
+                ],
+            )  # fmt: skip
+            self.nodes.append(node.start())
+        addresses = [f"127.0.0.1:{node.port}" for node in self.nodes]
+        create = [
+            require_binary("redis-cli"), "--no-auth-warning", "-a", self.password,
+            "--cluster", "create", *addresses,
+            "--cluster-replicas", str(self.replicas), "--cluster-yes",
+        ]  # fmt: skip
+        subprocess.run(
+            create,
+            check=True,
+            capture_output=True,
+            timeout=FORM_TIMEOUT,
+        )
+        self.wait_healthy()
+
+    def wait_healthy(self) -> None:
+        """Until every running node says the cluster is ok and sees the expected primaries."""
+
+        def healthy() -> bool:
+            for node in self.running():
+                info = node.client(socket_timeout=1).cluster("info")
+                if info["cluster_state"] != "ok" or int(info["cluster_slots_ok"]) != 16384:
+                    return False
+                if int(info["cluster_size"]) != self.primaries:
+                    return False
+            return True
+
+        wait_for(healthy, "the cluster to cover every slot")
+
+    def running(self) -> list[RedisServer]:
+        return [node for node in self.nodes if node.proc is not None]
+
+    @property
+    def startup_nodes(self) -> list[str]:
+        return [f"127.0.0.1:{node.port}" for node in self.nodes]
+
+    def primary_nodes(self) -> list[RedisServer]:
+        return [
+            node for node in self.running() if node.client().info("replication")["role"] == "master"
+        ]
+
+    def node_of(self, key: str) -> RedisServer:
+        """The running primary that serves ``key``'s slot (as CLUSTER SLOTS tells it now)."""
+        anyone = self.running()[0].client(socket_timeout=1)
+        slot = int(anyone.execute_command("CLUSTER", "KEYSLOT", key))
+        by_port = {node.port: node for node in self.running()}
+        for start, end, primary, *_ in anyone.execute_command("CLUSTER", "SLOTS"):
+            if start <= slot <= end:
+                return by_port[int(primary[1])]
+        raise RuntimeError(f"no node serves slot {slot}")
+
+    def flush(self) -> None:
+        for node in self.primary_nodes():
+            node.client().flushall()
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+@dataclass
+class SentinelDeployment:
+    """A primary, its replica and ``sentinels`` redis-sentinel processes watching them.
+
+    The data nodes ask for ``password``; the sentinels ask for their own ``sentinel_password``.
+    """
+
+    workdir: Path
+    password: str
+    sentinel_password: str
+    service: str = "rooms"
+    sentinels: int = 3
+    primary: RedisServer | None = None
+    replica: RedisServer | None = None
+    watchers: list[RedisServer] = field(default_factory=list)
+
+    def start(self) -> SentinelDeployment:
+        try:
+            self._form()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _form(self) -> None:
+        auth = ["--masterauth", self.password]
+        self.primary = RedisServer(self.workdir, password=self.password, options=auth).start()
+        self.replica = RedisServer(
+            self.workdir,
+            password=self.password,
+            options=[*auth, "--replicaof", "127.0.0.1", str(self.primary.port)],
+        ).start()
+        wait_for(self._replica_in_sync, "the replica to sync with the primary")
+        for _ in range(self.sentinels):
+            port = free_port()
+            conf = self.workdir / f"sentinel-{port}.conf"
+            conf.write_text(
+                "\n".join(
+                    [
+                        f"sentinel monitor {self.service} 127.0.0.1 {self.primary.port} 2",
+                        f"sentinel auth-pass {self.service} {self.password}",
+                        f"sentinel down-after-milliseconds {self.service} {DOWN_AFTER}",
+                        f"sentinel failover-timeout {self.service} {FAILOVER_TIMEOUT}",
+                        "",
+                    ]
+                )
+            )
+            watcher = SentinelProcess(self.workdir, password=self.sentinel_password, port=port)
+            watcher.conf = conf
+            self.watchers.append(watcher.start())
+        wait_for(self._sentinels_agree, "every sentinel to see the primary, replica and peers")
+
+    @property
+    def addresses(self) -> list[str]:
+        return [f"127.0.0.1:{watcher.port}" for watcher in self.watchers]
+
+    def _replica_in_sync(self) -> bool:
+        assert self.replica is not None
+        return (
+            self.replica.client(socket_timeout=1).info("replication")["master_link_status"] == "up"
+        )
+
+    def _sentinels_agree(self) -> bool:
+        for watcher in self.watchers:
+            state = watcher.client(socket_timeout=1).sentinel_master(self.service)
+            if state["num-slaves"] < 1 or state["num-other-sentinels"] < self.sentinels - 1:
+                return False
+        return True
+
+    def known_primary_port(self) -> int:
+        """The primary's port as the first sentinel reports it."""
+        _host, port = (
+            self.watchers[0].client(socket_timeout=1).sentinel_get_master_addr_by_name(self.service)
+        )
+        return int(port)
+
+    def stop(self) -> None:
+        for process in [*self.watchers, self.replica, self.primary]:
+            if process is not None:
+                process.stop()
+
+
+@dataclass
+class SentinelProcess(RedisServer):
+    """One redis-sentinel process; ``password`` is the sentinel's own (requirepass)."""
+
+    conf: Path | None = None
+
+    def command(self) -> list[str]:
+        return [
+            require_binary("redis-sentinel"),
+            str(self.conf),
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.workdir),
+            "--logfile", str(self.log_path),
+            "--requirepass", str(self.password),
+        ]  # fmt: skip
