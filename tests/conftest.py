@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from loguru import logger
 
+from deployments import RedisCluster
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from servers import RedisServer, SilentServer
 
@@ -106,3 +107,19 @@ def silent_server() -> Iterator[SilentServer]:
     server = SilentServer()
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    """A real Redis Cluster (3 primaries, 3 replicas) with a password, shared by the session;
+    tests that kill nodes use their own cluster."""
+    cluster = RedisCluster(tmp_path_factory.mktemp("cluster"), password=PASSWORD).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def cluster(redis_cluster: RedisCluster) -> RedisCluster:
+    """The shared cluster, emptied for this test."""
+    redis_cluster.flush()
+    return redis_cluster

@@ -14,10 +14,28 @@ import pytest
 from redis.client import NEVER_DECODE
 
 from redis_rooms_pkg.actions import CATALOGUE
+from redis_rooms_pkg.actions.base import is_cluster
 from redis_rooms_pkg.addon import RedisRoomsAddon
 
 MakeAddon = Callable[..., RedisRoomsAddon]
 RAW = {NEVER_DECODE: []}
+
+
+def seed(addon: RedisRoomsAddon, mapping: dict[str, Any]) -> None:
+    """Write keys past the addon (no prefix); on a cluster, one MSET per hash slot."""
+    client = addon.client()
+    (client.mset_nonatomic if is_cluster(client) else client.mset)(mapping)
+
+
+def read_many(addon: RedisRoomsAddon, *keys: str) -> list[Any]:
+    """Read keys past the addon (no prefix), wherever they live."""
+    client = addon.client()
+    return (client.mget_nonatomic if is_cluster(client) else client.mget)(keys)
+
+
+def key_count(addon: RedisRoomsAddon) -> int:
+    """How many keys the whole deployment holds (every primary of a cluster), by SCAN."""
+    return sum(1 for _ in addon.client().scan_iter(count=1000))
 
 
 def raw_get(addon: RedisRoomsAddon, key: str) -> bytes | None:
@@ -223,7 +241,7 @@ def test_get_with_ttl(addon: RedisRoomsAddon) -> None:
 
 
 def test_delete_several_keys(addon: RedisRoomsAddon) -> None:
-    addon.client().mset({"a": 1, "b": 2, "c": 3})
+    seed(addon, {"a": 1, "b": 2, "c": 3})
     response = addon.delete_key(keys=["a", "b", "missing", "a"])
     assert response.code == 200
     assert (response.output.deleted, response.output.deleted_count) == (True, 2)
@@ -250,7 +268,7 @@ def test_delete_one_key_counts_it(addon: RedisRoomsAddon) -> None:
 def test_delete_needs_exactly_one_of_key_or_keys(
     addon: RedisRoomsAddon, params: dict[str, Any]
 ) -> None:
-    addon.client().mset({"a": 1, "b": 2, "ok": 3})
+    seed(addon, {"a": 1, "b": 2, "ok": 3})
     assert addon.delete_key(**params).code == 400
     assert addon.client().exists("a", "b", "ok") == 3
 
@@ -275,7 +293,7 @@ def page_through(addon: RedisRoomsAddon, **params: Any) -> list[list[str]]:
 
 
 def test_list_pages_through_every_key_once(addon: RedisRoomsAddon) -> None:
-    addon.client().mset({f"item:{i}": i for i in range(1500)} | {"other": 1})
+    seed(addon, {f"item:{i}": i for i in range(1500)} | {"other": 1})
     pages = page_through(addon, pattern="item:*", limit=100)
     listed = [key for page in pages for key in page]
     assert sorted(listed) == sorted(f"item:{i}" for i in range(1500))  # each exactly once
@@ -284,7 +302,7 @@ def test_list_pages_through_every_key_once(addon: RedisRoomsAddon) -> None:
 
 
 def test_list_default_limit_is_1000_and_says_truncated(addon: RedisRoomsAddon) -> None:
-    addon.client().mset({f"item:{i}": i for i in range(2500)})
+    seed(addon, {f"item:{i}": i for i in range(2500)})
     first = addon.list_keys("item:*")
     assert first.output.truncated is True
     assert 1000 <= first.output.count < 2500
@@ -298,7 +316,7 @@ def test_list_default_limit_is_1000_and_says_truncated(addon: RedisRoomsAddon) -
 
 
 def test_list_with_values(addon: RedisRoomsAddon) -> None:
-    addon.client().mset({"u:1": "ada", "u:2": '{"n":2}'})
+    seed(addon, {"u:1": "ada", "u:2": '{"n":2}'})
     addon.client().hset("u:3", "f", "v")  # not a string key: its value is null
     listed = addon.list_keys("u:*", with_values=True)
     assert listed.output.values == {"u:1": "ada", "u:2": '{"n":2}', "u:3": None}
@@ -333,7 +351,7 @@ def test_list_accepts_a_numeric_cursor(addon: RedisRoomsAddon) -> None:
 
 
 def test_exists_key(addon: RedisRoomsAddon) -> None:
-    addon.client().mset({"a": 1, "b": 2})
+    seed(addon, {"a": 1, "b": 2})
     response = addon.exists_key(["a", "b", "c"])
     assert response.code == 200
     assert response.output.exists == {"a": True, "b": True, "c": False}
@@ -396,7 +414,7 @@ def test_expire_needs_exactly_one_change(addon: RedisRoomsAddon, params: dict[st
 
 
 def test_get_many(addon: RedisRoomsAddon) -> None:
-    addon.client().mset({"a": "1", "b": '{"x":1}'})
+    seed(addon, {"a": "1", "b": '{"x":1}'})
     response = addon.get_many(["a", "b", "c"])
     assert response.code == 200
     assert response.output.values == {"a": "1", "b": '{"x":1}', "c": None}
@@ -417,7 +435,7 @@ def test_set_many(addon: RedisRoomsAddon) -> None:
         "success": True,
         "skipped": [],
     }
-    assert addon.client().mget("a", "b", "c") == ["x", '{"n":1}', "3"]
+    assert read_many(addon, "a", "b", "c") == ["x", '{"n":1}', "3"]
     assert addon.client().ttl("a") == -1
 
 
@@ -455,14 +473,14 @@ def test_set_many_base64(addon: RedisRoomsAddon) -> None:
 )
 def test_set_many_bad_input_writes_nothing(addon: RedisRoomsAddon, params: dict[str, Any]) -> None:
     assert addon.set_many(**params).code == 400
-    assert addon.client().dbsize() == 0
+    assert key_count(addon) == 0
 
 
 # --- delete_matching -------------------------------------------------------------------------
 
 
 def test_delete_matching(addon: RedisRoomsAddon) -> None:
-    addon.client().mset({f"tmp:{i}": i for i in range(2500)} | {"keep": 1})
+    seed(addon, {f"tmp:{i}": i for i in range(2500)} | {"keep": 1})
     response = addon.delete_matching("tmp:*")
     assert response.code == 200
     assert (response.output.deleted_count, response.output.truncated) == (2500, False)
@@ -470,22 +488,22 @@ def test_delete_matching(addon: RedisRoomsAddon) -> None:
 
 
 def test_delete_matching_stops_at_limit(addon: RedisRoomsAddon) -> None:
-    addon.client().mset({f"tmp:{i}": i for i in range(2500)})
+    seed(addon, {f"tmp:{i}": i for i in range(2500)})
     first = addon.delete_matching("tmp:*", limit=1000)
     assert (first.output.deleted_count, first.output.truncated) == (1000, True)
-    assert addon.client().dbsize() == 1500
+    assert key_count(addon) == 1500
     rest = addon.delete_matching("tmp:*", limit=1500)
     assert rest.output.deleted_count == 1500
-    assert addon.client().dbsize() == 0
+    assert key_count(addon) == 0
 
 
 @pytest.mark.parametrize("pattern", ["*", "**"])
 def test_delete_everything_needs_allow_all(addon: RedisRoomsAddon, pattern: str) -> None:
-    addon.client().mset({"a": 1, "b": 2})
+    seed(addon, {"a": 1, "b": 2})
     refused = addon.delete_matching(pattern)
     assert refused.code == 400
     assert "allow_all" in refused.message
-    assert addon.client().dbsize() == 2
+    assert key_count(addon) == 2
     allowed = addon.delete_matching(pattern, allow_all=True)
     assert (allowed.code, allowed.output.deleted_count) == (200, 2)
 
@@ -500,7 +518,7 @@ def test_delete_matching_pattern_is_required(addon: RedisRoomsAddon) -> None:
 def test_key_prefix_confines_every_action(make: MakeAddon) -> None:
     addon = make(key_prefix="wf1:")
     raw = addon.client()
-    raw.mset({"outside": 1, "wf2:x": 1})
+    seed(addon, {"outside": 1, "wf2:x": 1})
     assert addon.set_many({"a": 1, "b": 2}).code == 200
     assert addon.set_key("c", "3", nx=True).output.written is True
     assert sorted(raw.scan_iter("wf1:*")) == ["wf1:a", "wf1:b", "wf1:c"]
@@ -565,7 +583,7 @@ def test_read_only_refuses_every_write(make: MakeAddon, name: str) -> None:
     response = getattr(addon, name)(**WRITE_CALLS[name])
     assert response.code == 403
     assert "addon is read-only" in response.message
-    assert addon.client().dbsize() == 1
+    assert key_count(addon) == 1
     assert addon.client().get("keep") == "v"
     assert addon.client().ttl("keep") == -1
 
