@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import time
 from collections.abc import Callable
@@ -118,10 +120,11 @@ class RedisCluster:
         ]
 
     def node_of(self, key: str) -> RedisServer:
-        """The running primary that serves ``key``'s slot (as CLUSTER SLOTS tells it now)."""
+        """The primary that serves ``key``'s slot, as a running node's CLUSTER SLOTS says now
+        (possibly a node that was killed and not yet replaced)."""
         anyone = self.running()[0].client(socket_timeout=1)
         slot = int(anyone.execute_command("CLUSTER", "KEYSLOT", key))
-        by_port = {node.port: node for node in self.running()}
+        by_port = {node.port: node for node in self.nodes}
         for start, end, primary, *_ in anyone.execute_command("CLUSTER", "SLOTS"):
             if start <= slot <= end:
                 return by_port[int(primary[1])]
@@ -234,3 +237,16 @@ class SentinelProcess(RedisServer):
             "--logfile", str(self.log_path),
             "--requirepass", str(self.password),
         ]  # fmt: skip
+
+
+README = Path(__file__).parents[1] / "README.md"
+
+
+def readme_entry(mode: str) -> dict:
+    """The addon entry the README's "Scaling out" section shows for ``mode`` (parsed JSON)."""
+    text = README.read_text().split("## Scaling out", 1)[1].split("\n## ", 1)[0]
+    for block in re.findall(r"```json\n(.*?)```", text, re.S):
+        entry = json.loads(block)
+        if entry["config"]["mode"] == mode:
+            return entry
+    raise AssertionError(f"README's Scaling out section has no {mode!r} entry")

@@ -266,6 +266,7 @@ def per_group(ctx: ActionContext, command: str, groups: list[list[Any]]) -> list
     return list(pipe.execute())
 
 
+CLUSTER_SLOTS = 16384  # hash slots of a Redis Cluster
 CURSOR_PATTERN = r"^([0-9]{1,5}:)?[0-9]{1,20}$"
 CLUSTER_CURSOR_HELP = (
     'a cursor of the form "slot:cursor" comes from a Redis Cluster scan and one without a slot '
@@ -306,6 +307,8 @@ class Scanner:
         if not sep:
             return 0, int(cursor_text)
         slot = int(slot_text)
+        if slot >= CLUSTER_SLOTS:
+            raise AddonError(400, f"invalid input: cursor {text!r} names no hash slot")
         # the primary now serving the slot range that began at ``slot``
         index = max((i for i, (lowest, _) in enumerate(self.shards) if lowest <= slot), default=0)
         return index, int(cursor_text)

@@ -218,12 +218,13 @@ def describe(
             f"{target} is down (CLUSTERDOWN): a primary failed and no replica has taken over "
             "yet; try again shortly"
         )
-    if isinstance(exc, rx.SlotNotCoveredError):
-        return 503, f"{target} has hash slots no node serves: the cluster is re-forming"
     if isinstance(exc, rx.RedisClusterException):
+        if isinstance(exc.__cause__, rx.RedisError):  # no startup node answered: tell why
+            return describe(exc.__cause__, target, socket_timeout)
         return 503, (
-            f"cannot use {target}: no startup node answered with a slot map covering all 16384 "
-            "slots (check startup_nodes, the redis_password secret and the cluster's state)"
+            f"{target} does not serve every one of the 16384 hash slots right now: a primary may "
+            "be down with no replica to take over; try again shortly (check startup_nodes and "
+            "the cluster's state)"
         )
     if isinstance(exc, rx.AuthenticationError):
         return 401, (

@@ -1,0 +1,260 @@
+"""Cluster mode on a real 3-primary, 3-replica Redis Cluster with passwords: the README's entry,
+listing every key of every node, slot-spread batches, prefixes, health and failover."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from conftest import PASSWORD
+from deployments import RedisCluster, readme_entry, wait_for
+from redis_rooms_pkg.addon import RedisRoomsAddon
+from servers import free_port
+
+MakeAddon = Callable[..., RedisRoomsAddon]
+MANY = 10_000
+RECOVERY_TIMEOUT = 30.0  # s, bound on waiting for actions to succeed again after a failover
+
+
+def cluster_addon(cluster: RedisCluster, **options: Any) -> RedisRoomsAddon:
+    """An addon loaded from the README's cluster entry, pointed at ``cluster``'s nodes."""
+    entry = readme_entry("cluster")
+    entry["config"] |= {"startup_nodes": cluster.startup_nodes[:3], **options}
+    addon = RedisRoomsAddon()
+    assert addon.loadAddonConfig(entry)
+    assert addon.loadCredentials(redis_password=PASSWORD)
+    return addon
+
+
+@pytest.fixture
+def make(cluster: RedisCluster) -> Iterator[Callable[..., RedisRoomsAddon]]:
+    made: list[RedisRoomsAddon] = []
+
+    def build(**options: Any) -> RedisRoomsAddon:
+        made.append(cluster_addon(cluster, **options))
+        return made[-1]
+
+    yield build
+    for addon in made:
+        addon.close()
+
+
+def per_node_counts(cluster: RedisCluster) -> dict[int, int]:
+    return {node.port: node.client().dbsize() for node in cluster.primary_nodes()}
+
+
+def page_through(addon: RedisRoomsAddon, **params: Any) -> tuple[list[list[str]], list[str]]:
+    """Every page and cursor of a listing, following cursors until "0" (bounded)."""
+    pages, cursors, cursor = [], [], "0"
+    for _ in range(MANY):
+        response = addon.list_keys(cursor=cursor, **params)
+        assert response.code == 200, response.message
+        pages.append(response.output.keys)
+        cursor = response.output.cursor
+        cursors.append(cursor)
+        if cursor == "0":
+            return pages, cursors
+    raise AssertionError("listing did not finish")
+
+
+def test_ten_thousand_keys_over_every_node_listed_exactly(
+    cluster: RedisCluster, make: MakeAddon
+) -> None:
+    addon = make()
+    names = [f"item:{i}" for i in range(MANY)]
+    written = addon.set_many({name: i for i, name in enumerate(names)})
+    assert (written.code, written.output.count) == (200, MANY), written.message
+    assert addon.set_key("other", "x").code == 200
+    counts = per_node_counts(cluster)
+    assert len(counts) == 3
+    assert all(count > 2000 for count in counts.values()), counts
+    slots = {cluster.nodes[0].client().cluster("keyslot", name) for name in names[:2000]}
+    assert len(slots) > 1500  # spread over the whole slot range, not a few hash tags
+    for node in cluster.primary_nodes():
+        node.client().config_resetstat()
+
+    everything = addon.list_keys("item:*", limit=100_000)
+    assert (everything.code, everything.output.cursor, everything.output.truncated) == (
+        200,
+        "0",
+        False,
+    )
+    assert sorted(everything.output.keys) == sorted(names)
+
+    pages, cursors = page_through(addon, pattern="item:*", limit=700)
+    listed = [key for page in pages for key in page]
+    assert len(listed) == MANY  # no key twice ...
+    assert set(listed) == set(names)  # ... and none lost
+    assert len(pages) >= MANY // (700 + 1000)
+    assert all(":" in cursor for cursor in cursors[:-1])  # "<slot>:<cursor>"
+    for node in cluster.primary_nodes():
+        stats = node.client().info("commandstats")
+        assert "cmdstat_keys" not in stats
+        assert stats["cmdstat_scan"]["calls"] >= 2  # every primary was scanned
+
+
+def test_batches_across_slots(cluster: RedisCluster, make: MakeAddon) -> None:
+    addon = make()
+    items = {f"user:{i}": {"n": i} for i in range(MANY)}
+    assert addon.set_many(items, encoding="json").output.count == MANY
+    got = addon.get_many(list(items), encoding="json")
+    assert got.code == 200, got.message
+    assert got.output.found_count == MANY
+    assert got.output.data == items
+    assert addon.get_many(["absent", "user:7"]).output.values == {
+        "absent": None,
+        "user:7": '{"n":7}',
+    }
+    exists = addon.exists_key(["user:1", "user:9999", "absent"])
+    assert exists.output.exists == {"user:1": True, "user:9999": True, "absent": False}
+    some = [f"user:{i}" for i in range(0, MANY, 3)]
+    deleted = addon.delete_key(keys=[*some, "absent"])
+    assert (deleted.code, deleted.output.deleted_count) == (200, len(some))
+    ex = addon.set_many({"a": 1, "b": 2, "c": 3}, ex=100, nx=True)
+    assert (ex.code, ex.output.count) == (200, 3)
+    assert all(90 < addon.get_ttl(k).output.ttl <= 100 for k in "abc")
+    wiped = addon.delete_matching("user:*")
+    assert (wiped.code, wiped.output.deleted_count) == (200, MANY - len(some))
+    assert sum(per_node_counts(cluster).values()) == 3
+
+
+def test_delete_matching_limit_spans_nodes(cluster: RedisCluster, make: MakeAddon) -> None:
+    addon = make()
+    addon.set_many({f"tmp:{i}": i for i in range(3000)})
+    first = addon.delete_matching("tmp:*", limit=2500)
+    assert (first.output.deleted_count, first.output.truncated) == (2500, True)
+    rest = addon.delete_matching("tmp:*", limit=2500)
+    assert (rest.output.deleted_count, rest.output.truncated) == (500, False)
+    assert sum(per_node_counts(cluster).values()) == 0
+
+
+def test_key_prefix_isolates_addons_sharing_a_cluster(
+    cluster: RedisCluster, make: MakeAddon
+) -> None:
+    one, two = make(key_prefix="wf1:"), make(key_prefix="wf2:")
+    assert one.set_many({f"k{i}": i for i in range(500)}).code == 200
+    assert two.set_many({f"k{i}": -i for i in range(300)}).code == 200
+    listed = one.list_keys(limit=100_000)
+    assert sorted(listed.output.keys) == sorted(f"k{i}" for i in range(500))
+    assert two.get_many(["k1", "k499"]).output.values == {"k1": "-1", "k499": None}
+    assert two.delete_matching("*", allow_all=True).output.deleted_count == 300
+    assert one.list_keys(limit=100_000).output.count == 500
+    assert sum(per_node_counts(cluster).values()) == 500
+
+
+@pytest.mark.parametrize(
+    ("cursor", "says"),
+    [
+        pytest.param("1520", "not from this deployment", id="standalone-cursor"),
+        pytest.param("5461:x", "invalid input", id="malformed"),
+        pytest.param("16384:1", "names no hash slot", id="no-such-slot"),
+    ],
+)
+def test_foreign_cursor_is_400(make: MakeAddon, cursor: str, says: str) -> None:
+    response = make().list_keys(cursor=cursor)
+    assert response.code == 400
+    assert says in response.message
+
+
+def test_read_from_replicas_reads_replicas(cluster: RedisCluster, make: MakeAddon) -> None:
+    writer = make()
+    assert writer.set_many({f"r{i}": i for i in range(300)}).code == 200
+    for node in cluster.primary_nodes():
+        node.client().wait(1, 5000)  # each replica has the keys
+    replicas = [node for node in cluster.running() if node not in cluster.primary_nodes()]
+    for node in replicas:
+        node.client().config_resetstat()
+    reader = make(read_from_replicas=True)
+    for i in range(60):
+        got = reader.get_key(f"r{i}")
+        assert (got.code, got.output.value) == (200, str(i)), got.message
+    served = sum(
+        node.client().info("commandstats").get("cmdstat_get", {}).get("calls", 0)
+        for node in replicas
+    )
+    assert served > 0
+
+
+def test_health_check_covers_the_whole_cluster(cluster: RedisCluster, make: MakeAddon) -> None:
+    assert make().test() is True
+    wrong = cluster_addon(cluster)
+    wrong.loadCredentials(redis_password="not-the-password")
+    assert wrong.test() is False
+    response = wrong.get_key("k")
+    assert response.code == 401
+    assert "rejected the credentials" in response.message
+    assert "not-the-password" not in response.message
+    wrong.close()
+
+
+def test_no_reachable_startup_node_is_503(make_addon: MakeAddon) -> None:
+    addon = make_addon(
+        password=PASSWORD,
+        mode="cluster",
+        startup_nodes=[f"127.0.0.1:{free_port()}"],
+        socket_connect_timeout=1,
+        retry_attempts=0,
+    )
+    response = addon.set_key("k", "v")
+    assert response.code == 503
+    assert "cannot reach Redis Cluster at" in response.message
+    assert "connection refused" in response.message
+    assert addon.test() is False
+
+
+def test_a_killed_primary_is_replaced_and_actions_resume(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Its own cluster: nodes are killed here."""
+    cluster = RedisCluster(tmp_path_factory.mktemp("failover-cluster"), password=PASSWORD).start()
+    addon = cluster_addon(cluster, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        items = {f"before:{i}": i for i in range(1000)}
+        assert addon.set_many(items).code == 200
+        victim = cluster.node_of("before:1")
+        victim.client().wait(1, 5000)  # its replica has every key before the crash
+        victim.kill()
+
+        codes = resume(addon, "after:1")
+        assert set(codes) <= {200, 503}, codes  # while it re-forms: 503 with a message, no crash
+        wait_for(lambda: addon.test(), "test() to pass again", RECOVERY_TIMEOUT)
+        assert addon.get_many(list(items)).output.found_count == 1000
+        assert sorted(addon.list_keys("before:*", limit=100_000).output.keys) == sorted(items)
+        assert addon.get_key("after:1").output.value == "v"
+
+        # the promoted replica has no replica of its own: killing it leaves slots uncovered
+        cluster.node_of("before:1").kill()
+        elsewhere = next(k for k in items if cluster.node_of(k).proc is not None)
+        response = wait_for_message(addon, elsewhere, "is down")
+        assert response.code == 503
+        assert "no replica has taken over" in response.message
+        assert addon.test() is False
+    finally:
+        addon.close()
+        cluster.stop()
+
+
+def resume(addon: RedisRoomsAddon, key: str) -> list[int]:
+    """Write ``key`` until it succeeds (bounded); the codes of every attempt."""
+    codes: list[int] = []
+    deadline = time.monotonic() + RECOVERY_TIMEOUT
+    while time.monotonic() < deadline:
+        codes.append(addon.set_key(key, "v").code)
+        if codes[-1] == 200:
+            return codes
+        time.sleep(0.1)
+    raise AssertionError(f"actions did not resume within {RECOVERY_TIMEOUT:g}s: {codes[-5:]}")
+
+
+def wait_for_message(addon: RedisRoomsAddon, key: str, says: str) -> Any:
+    """Read ``key`` until the answer's message says ``says`` (bounded); that answer."""
+    deadline = time.monotonic() + RECOVERY_TIMEOUT
+    while time.monotonic() < deadline:
+        response = addon.get_key(key)
+        if says in response.message:
+            return response
+        time.sleep(0.1)
+    raise AssertionError(f"get_key never said {says!r}: last {response.code} {response.message}")
