@@ -76,6 +76,7 @@ class RedisCluster:
                     "--cluster-config-file", f"nodes-{port}.conf",
                     "--cluster-node-timeout", str(CLUSTER_NODE_TIMEOUT),
                     "--masterauth", self.password,
+                    "--repl-diskless-sync-delay", "0",
                 ],
             )  # fmt: skip
             self.nodes.append(node.start())
@@ -164,7 +165,7 @@ class SentinelDeployment:
         return self
 
     def _form(self) -> None:
-        auth = ["--masterauth", self.password]
+        auth = ["--masterauth", self.password, "--repl-diskless-sync-delay", "0"]
         self.primary = RedisServer(self.workdir, password=self.password, options=auth).start()
         self.replica = RedisServer(
             self.workdir,
@@ -182,6 +183,8 @@ class SentinelDeployment:
                         f"sentinel auth-pass {self.service} {self.password}",
                         f"sentinel down-after-milliseconds {self.service} {DOWN_AFTER}",
                         f"sentinel failover-timeout {self.service} {FAILOVER_TIMEOUT}",
+                        # known from the start: no wait for the first INFO round (every 10 s)
+                        f"sentinel known-replica {self.service} 127.0.0.1 {self.replica.port}",
                         "",
                     ]
                 )

@@ -1,0 +1,157 @@
+"""Sentinel mode on a real primary, replica and three sentinels, all with passwords: the README's
+entry, sentinel auth and naming errors, and a failover followed by one addon instance."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from conftest import PASSWORD
+from deployments import SentinelDeployment, readme_entry, wait_for
+from redis_rooms_pkg.addon import RedisRoomsAddon
+from servers import free_port
+
+SENTINEL_PASSWORD = "sentinel-Kp3!test-secret"  # the sentinels' own password
+FAILOVER_BOUND = 30.0  # s, bound on waiting for actions to succeed again after a failover
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SentinelDeployment]:
+    """A shared deployment for the tests that kill nothing."""
+    started = SentinelDeployment(
+        tmp_path_factory.mktemp("sentinel"), PASSWORD, SENTINEL_PASSWORD
+    ).start()
+    yield started
+    started.stop()
+
+
+def sentinel_addon(
+    sentinels: list[str], sentinel_password: str | None = SENTINEL_PASSWORD, **options: Any
+) -> RedisRoomsAddon:
+    """An addon loaded from the README's sentinel entry, pointed at ``sentinels``."""
+    entry = readme_entry("sentinel")
+    entry["config"] |= {"sentinels": sentinels, **options}
+    addon = RedisRoomsAddon()
+    assert addon.loadAddonConfig(entry)
+    assert addon.loadCredentials(redis_password=PASSWORD, redis_sentinel_password=sentinel_password)
+    return addon
+
+
+@pytest.fixture
+def make(deployment: SentinelDeployment) -> Iterator[Any]:
+    made: list[RedisRoomsAddon] = []
+
+    def build(**options: Any) -> RedisRoomsAddon:
+        made.append(sentinel_addon(deployment.addresses, **options))
+        return made[-1]
+
+    yield build
+    for addon in made:
+        addon.close()
+
+
+def test_readme_entry_reaches_the_primary(deployment: SentinelDeployment, make: Any) -> None:
+    deployment.primary.client().flushall()
+    addon = make()
+    assert addon.test() is True
+    assert addon.set_key("k", {"a": 1}).code == 200
+    assert addon.set_many({"m1": 1, "m2": 2}).output.count == 2
+    assert deployment.primary.client().get("k") == '{"a":1}'
+    got = addon.get_many(["k", "m1", "absent"])
+    assert got.output.values == {"k": '{"a":1}', "m1": "1", "absent": None}
+    assert sorted(addon.list_keys().output.keys) == ["k", "m1", "m2"]
+    assert addon.delete_matching("m*").output.deleted_count == 2
+
+
+@pytest.mark.parametrize(
+    "sentinel_password",
+    [pytest.param("wrong-sentinel-pw", id="wrong"), pytest.param(None, id="missing")],
+)
+def test_sentinel_password_refused_is_401(make: Any, sentinel_password: str | None) -> None:
+    addon = make(sentinel_password=sentinel_password, retry_attempts=0)
+    response = addon.get_key("k")
+    assert response.code == 401
+    assert "redis_sentinel_password" in response.message
+    assert "wrong-sentinel-pw" not in response.message
+    assert addon.test() is False
+
+
+def test_unknown_service_is_400(make: Any) -> None:
+    response = make(sentinel_master="nope", retry_attempts=0).get_key("k")
+    assert response.code == 400
+    assert "no sentinel monitors a service named 'nope'" in response.message
+    assert "check sentinel_master" in response.message
+
+
+def test_no_sentinel_reachable_is_503() -> None:
+    addon = sentinel_addon(
+        [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"],
+        retry_attempts=0,
+        socket_connect_timeout=1,
+    )
+    response = addon.get_key("k")
+    assert response.code == 503
+    assert "cannot reach any sentinel: connection refused" in response.message
+    addon.close()
+
+
+def test_failover_is_followed_by_the_same_addon(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Its own deployment: the primary, then its successor, are killed here."""
+    deployment = SentinelDeployment(
+        tmp_path_factory.mktemp("sentinel-failover"), PASSWORD, SENTINEL_PASSWORD
+    ).start()
+    addon = sentinel_addon(deployment.addresses)
+    try:
+        before = {f"before:{i}": i for i in range(200)}
+        assert addon.set_many(before).code == 200
+        assert addon.set_key("session", {"user": "ada"}, ex=600).code == 200
+        assert deployment.primary.client().wait(1, 5000) == 1  # the replica has it all
+        old_port, new_port = deployment.primary.port, deployment.replica.port
+        deployment.primary.kill()
+
+        codes = until_written(addon, "after", "written after the failover")
+        assert set(codes) <= {200, 503}, codes  # 503 with a message while it fails over
+        assert deployment.known_primary_port() == new_port != old_port
+        assert addon.get_many(list(before)).output.found_count == 200
+        session = addon.get_key("session", with_ttl=True, encoding="json")
+        assert (session.output.data, session.output.ttl > 500) == ({"user": "ada"}, True)
+        assert addon.get_key("after").output.value == "written after the failover"
+
+        # no replica is left to promote: the sentinels know no primary until one comes back
+        deployment.replica.kill()
+        response = until_said(addon, "failover is in progress")
+        assert response.code == 503
+        assert "the sentinels know no primary for 'rooms' right now" in response.message
+        assert addon.test() is False
+    finally:
+        addon.close()
+        deployment.stop()
+
+
+def until_written(addon: RedisRoomsAddon, key: str, value: str) -> list[int]:
+    """Write ``key`` until it succeeds (bounded); the codes of every attempt."""
+    codes: list[int] = []
+    deadline = time.monotonic() + FAILOVER_BOUND
+    while time.monotonic() < deadline:
+        codes.append(addon.set_key(key, value).code)
+        if codes[-1] == 200:
+            return codes
+        time.sleep(0.1)
+    raise AssertionError(f"writes did not resume within {FAILOVER_BOUND:g}s: {codes[-5:]}")
+
+
+def until_said(addon: RedisRoomsAddon, says: str) -> Any:
+    """Read until the answer's message says ``says`` (bounded); that answer."""
+    found: list[Any] = []
+
+    def said() -> bool:
+        found.append(addon.get_key("after"))
+        return says in found[-1].message
+
+    wait_for(said, f"an answer saying {says!r}", FAILOVER_BOUND)
+    return found[-1]
