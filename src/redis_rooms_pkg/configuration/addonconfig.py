@@ -221,6 +221,17 @@ class CustomAddonConfig(BaseAddonConfig):
                     f"{', '.join(given)} only apply to mode {mode!r} (mode is {self.mode!r}): "
                     f'set "mode": "{mode}" or remove them'
                 )
+        scheme = self.url_scheme()
+        if self.mode == "sentinel" and scheme:
+            raise ValueError(
+                "url names one server, but in sentinel mode the sentinels name the primary: "
+                "remove url and give sentinels and sentinel_master (credentials as secrets)"
+            )
+        if self.mode == "cluster" and scheme == "unix":
+            raise ValueError(
+                "a Redis Cluster is reached over TCP: use a redis:// or rediss:// url, or "
+                "startup_nodes"
+            )
         if self.mode == "cluster" and self.db != 0:
             raise ValueError("Redis Cluster only has database 0: remove db (or set it to 0)")
         if self.mode == "sentinel" and not (self.sentinels and self.sentinel_master):
@@ -231,9 +242,13 @@ class CustomAddonConfig(BaseAddonConfig):
         return self
 
     def cluster_nodes(self) -> list[tuple[str, int]]:
-        """Where cluster mode starts discovering: startup_nodes, else host and port."""
+        """Where cluster mode starts discovering: startup_nodes, else the url's or host and
+        port."""
         if self.startup_nodes:
             return [parse_address(node) for node in self.startup_nodes]
+        if self.url is not None:
+            parts = urlsplit(self.url.get_secret_value())
+            return [(parts.hostname or DEFAULT_HOST, parts.port or DEFAULT_PORT)]
         return [(self.host, self.port)]
 
     def sentinel_addresses(self) -> list[tuple[str, int]]:

@@ -13,6 +13,7 @@ from typing import Any
 import redis
 from redis._parsers.socket import SERVER_CLOSED_CONNECTION_ERROR  # redis-py's EOF message
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
+from redis.cluster import ClusterNode, LoadBalancingStrategy, RedisCluster
 from redis.connection import (
     BlockingConnectionPool,
     Connection,
@@ -20,7 +21,6 @@ from redis.connection import (
     UnixDomainSocketConnection,
     parse_url,
 )
-from redis.cluster import ClusterNode, LoadBalancingStrategy, RedisCluster
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
@@ -29,9 +29,9 @@ from redis_rooms_pkg.services.credentials import Credentials
 from redis_rooms_pkg.services.errors import (
     AddonError,
     ClosedBeforeReplyError,
-    TLSHandshakeTimeoutError,
     ClusterNotServingError,
     NoPrimaryKnownError,
+    TLSHandshakeTimeoutError,
 )
 
 RETRY_BACKOFF_BASE = 0.05  # s, first backoff step
@@ -235,25 +235,26 @@ def _owns_files(client: Any, private: tuple[str, ...]) -> Any:
 def _cluster(config: CustomAddonConfig, credentials: Credentials) -> RedisCluster:
     """A RedisCluster client: it asks the startup nodes for the slot map (so it connects now).
 
-    Every node gets the same auth, TLS, timeouts, client name and bounded pool as a single
-    server; retries happen at cluster level (redis-py gives node connections none).
+    Every node gets the same auth, TLS, timeouts and client name as a single server, and a
+    pool of at most max_connections; retries happen at cluster level (redis-py gives node
+    connections none).
     """
     options = connection_options(config, credentials)
     private = _with_tls(config, credentials, options)
-    url_node = (options.pop("host"), options.pop("port"))
+    for found_in_the_slot_map in ("host", "port"):
+        options.pop(found_in_the_slot_map)
+    # redis-py builds each node's client itself: it takes ssl, not a connection class
+    options["ssl"] = options.pop("connection_class") is AddonSSLConnection
     for single_server_only in ("db", "retry", "health_check_interval"):
         options.pop(single_server_only, None)
-    startup = config.cluster_nodes() if config.startup_nodes else [url_node]
     client = RedisCluster(
-        startup_nodes=[ClusterNode(host, port) for host, port in startup],
+        startup_nodes=[ClusterNode(host, port) for host, port in config.cluster_nodes()],
         require_full_coverage=True,
         load_balancing_strategy=(
             LoadBalancingStrategy.ROUND_ROBIN if config.read_from_replicas else None
         ),
         retry=retry_policy(config),
-        connection_pool_class=BlockingConnectionPool,
-        max_connections=config.max_connections,
-        timeout=_pool_wait(config),
+        max_connections=config.max_connections,  # per node
         **options,
     )
     return _owns_files(client, private)

@@ -44,6 +44,8 @@ _NOT_TRUSTED_FIX = (
     "certificate not trusted: set ssl_ca_certs (or ssl_ca_data / the redis_ca_cert secret) "
     "to the CA that signed the server's certificate"
 )
+
+
 class NoPrimaryKnownError(MasterNotFoundError):
     """No sentinel named a healthy primary: why is told by who answered and what they knew."""
 
