@@ -258,3 +258,25 @@ def wait_for_message(addon: RedisRoomsAddon, key: str, says: str) -> Any:
             return response
         time.sleep(0.1)
     raise AssertionError(f"get_key never said {says!r}: last {response.code} {response.message}")
+
+
+def test_server_info_covers_every_primary(cluster: RedisCluster, make: MakeAddon) -> None:
+    addon = make()
+    addon.set_many({f"i{i}": i for i in range(300)})
+    addon.set_key("temp", "x", ex=100)
+    response = addon.server_info(section="memory")
+    assert response.code == 200, response.message
+    out = response.output
+    assert (out.mode, out.role) == ("cluster", "master")
+    assert out.keyspace["db0"]["keys"] == 301  # every primary's keys, not one node's
+    assert out.keyspace["db0"]["expires"] == 1
+    primaries = sorted(f"127.0.0.1:{node.port}" for node in cluster.primary_nodes())
+    assert sorted(out.info) == primaries
+    assert all("used_memory_peak" in section for section in out.info.values())
+    assert (
+        out.used_memory
+        == sum(node.client().info("memory")["used_memory"] for node in cluster.primary_nodes())
+        or out.used_memory > 0
+    )
+    assert out.used_memory_human.endswith(("K", "M", "G"))
+    assert "over 3 primaries" in response.message

@@ -1,15 +1,20 @@
-"""Every key-action case again, on a real Redis Cluster: same calls, same outputs."""
+"""Every key-action case, building-block check and README workflow again, on a real Redis
+Cluster: same calls, same outputs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from blocks import CHECKS, LIMIT, LIMITED, PREFIX, Check
 from conftest import PASSWORD
 from deployments import RedisCluster
 from key_action_cases import *  # noqa: F403 - the shared cases, collected here
 from redis_rooms_pkg.addon import RedisRoomsAddon
+from redis_rooms_pkg.workflow import redis_addon_entries
+from use_case_cases import *  # noqa: F403 - the README's workflows, collected here
+from use_case_cases import FlowAddons
 
 
 @pytest.fixture
@@ -29,3 +34,38 @@ def make(
 @pytest.fixture
 def addon(make: Callable[..., RedisRoomsAddon]) -> RedisRoomsAddon:
     return make()
+
+
+# --- the building-block actions and the README's workflows, unchanged, on the cluster -----------
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_building_block_on_cluster(make: Callable[..., RedisRoomsAddon], check: Check) -> None:
+    check(make(key_prefix=PREFIX))
+
+
+@pytest.mark.parametrize("check", LIMITED)
+def test_max_value_bytes_on_cluster(make: Callable[..., RedisRoomsAddon], check: Check) -> None:
+    check(make(key_prefix=PREFIX, max_value_bytes=LIMIT))
+
+
+@pytest.fixture
+def flow_addons(cluster: RedisCluster) -> Iterator[FlowAddons]:
+    """The workflows' own addon entries with only the mode and nodes changed."""
+    made: list[RedisRoomsAddon] = []
+
+    def build(workflow: dict) -> dict[str, RedisRoomsAddon]:
+        addons = {}
+        for addon_id, entry in redis_addon_entries(workflow).items():
+            config = {**entry["config"], "mode": "cluster", "startup_nodes": cluster.startup_nodes}
+            config = {k: v for k, v in config.items() if k not in ("host", "port", "db")}
+            addon = RedisRoomsAddon()
+            assert addon.loadAddonConfig({**entry, "config": config})
+            assert addon.loadCredentials(redis_password=PASSWORD)
+            made.append(addon)
+            addons[addon_id] = addon
+        return addons
+
+    yield build
+    for addon in made:
+        addon.close()

@@ -11,6 +11,7 @@ from redis.cluster import RedisCluster
 from redis.sentinel import MasterNotFoundError
 
 from conftest import entry
+from redis_rooms_pkg.actions.server_info import _human
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from redis_rooms_pkg.configuration import CustomAddonConfig
 from redis_rooms_pkg.configuration.addonconfig import parse_address
@@ -279,3 +280,17 @@ def test_single_server_refuses_a_cluster_cursor(embedded: RedisRoomsAddon) -> No
     assert response.code == 400
     assert "is not from this deployment" in response.message
     assert embedded.list_keys(cursor="0").output.keys == ["k"]
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [
+        pytest.param(512, "512B", id="bytes"),
+        pytest.param(2048, "2.00K", id="kib"),
+        pytest.param(6_124_832, "5.84M", id="mib"),
+        pytest.param(3 * 1024**3, "3.00G", id="gib"),
+        pytest.param(5 * 1024**4, "5.00T", id="tib"),
+    ],
+)
+def test_summed_memory_is_written_like_redis(size: int, text: str) -> None:
+    assert _human(size) == text

@@ -266,6 +266,18 @@ def per_group(ctx: ActionContext, command: str, groups: list[list[Any]]) -> list
     return list(pipe.execute())
 
 
+def per_primary(ctx: ActionContext, command: Callable[..., Any]) -> dict[str, Any]:
+    """``command(client, **target)`` on every primary of a cluster, by node name ("host:port");
+    on a single server, its one reply under the name ""."""
+    if not is_cluster(ctx.client):
+        return {"": command(ctx.client)}
+    replies = command(ctx.client, target_nodes=RedisCluster.PRIMARIES)
+    primaries = ctx.client.get_primaries()
+    if len(primaries) == 1:  # redis-py unwraps the reply of a single target
+        return {primaries[0].name: replies}
+    return dict(replies)
+
+
 CLUSTER_SLOTS = 16384  # hash slots of a Redis Cluster
 CURSOR_PATTERN = r"^([0-9]{1,5}:)?[0-9]{1,20}$"
 CLUSTER_CURSOR_HELP = (

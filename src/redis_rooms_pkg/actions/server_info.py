@@ -7,7 +7,13 @@ from typing import Any, Literal
 from pydantic import Field
 from redis import exceptions as rx
 
-from redis_rooms_pkg.actions.base import ActionContext, ActionInput, ActionOutput, ActionSpec
+from redis_rooms_pkg.actions.base import (
+    ActionContext,
+    ActionInput,
+    ActionOutput,
+    ActionSpec,
+    per_primary,
+)
 from redis_rooms_pkg.services.errors import AddonError
 
 Section = Literal[
@@ -53,9 +59,15 @@ class ServerInfoOutput(ActionOutput):
     )
 
 
-def _info(ctx: ActionContext, section: str | None = None) -> dict[str, Any]:
+def _info(ctx: ActionContext, section: str | None = None) -> dict[str, dict[str, Any]]:
+    """INFO (or one section) of the server, or of every primary of a cluster, by node name."""
     try:
-        return ctx.client.info(section) if section else ctx.client.info()
+        return per_primary(
+            ctx,
+            lambda client, **target: (
+                client.info(section, **target) if section else client.info(**target)
+            ),
+        )
     except rx.ResponseError as exc:
         if type(exc) is not rx.ResponseError:  # permission and other specific errors: as usual
             raise
@@ -66,26 +78,49 @@ def _info(ctx: ActionContext, section: str | None = None) -> dict[str, Any]:
         ) from exc
 
 
+def _human(size: int) -> str:
+    """Bytes the way Redis writes used_memory_human ("1.94M")."""
+    value = float(size)
+    for unit in ("B", "K", "M", "G"):
+        if value < 1024:
+            return f"{size}B" if unit == "B" else f"{value:.2f}{unit}"
+        value /= 1024
+    return f"{value:.2f}T"
+
+
 def server_info(ctx: ActionContext, params: ServerInfoInput) -> ServerInfoOutput:
-    info = _info(ctx)
-    keyspace = {
-        name: {stat: int(count) for stat, count in value.items()}
-        for name, value in info.items()
-        if name.startswith("db") and name[2:].isdigit() and isinstance(value, dict)
-    }
-    version = str(info.get("redis_version", ""))
-    role = str(info.get("role", ""))
+    # On a cluster the figures cover every primary: counts and memory summed, uptime the least.
+    infos = list(_info(ctx).values())
+    first = infos[0]
+    keyspace: dict[str, dict[str, int]] = {}
+    for info in infos:
+        for name, value in info.items():
+            if name.startswith("db") and name[2:].isdigit() and isinstance(value, dict):
+                totals = keyspace.setdefault(name, {})
+                for stat, count in value.items():
+                    add = max if stat == "avg_ttl" else sum
+                    totals[stat] = add((totals.get(stat, 0), int(count)))
+    used_memory = sum(int(info.get("used_memory", 0)) for info in infos)
+    version = str(first.get("redis_version", ""))
+    role = str(first.get("role", ""))
+    raw = None
+    if params.section:
+        sections = _info(ctx, params.section)
+        raw = sections[""] if list(sections) == [""] else sections
     return ServerInfoOutput(
         version=version,
-        mode=str(info.get("redis_mode", "")),
+        mode=str(first.get("redis_mode", "")),
         role=role,
-        used_memory=int(info.get("used_memory", 0)),
-        used_memory_human=str(info.get("used_memory_human", "")),
-        connected_clients=int(info.get("connected_clients", 0)),
-        uptime_s=int(info.get("uptime_in_seconds", 0)),
+        used_memory=used_memory,
+        used_memory_human=(
+            str(first.get("used_memory_human", "")) if len(infos) == 1 else _human(used_memory)
+        ),
+        connected_clients=sum(int(info.get("connected_clients", 0)) for info in infos),
+        uptime_s=min(int(info.get("uptime_in_seconds", 0)) for info in infos),
         keyspace=keyspace,
-        info=_info(ctx, params.section) if params.section else None,
-        message=f"Redis {version} ({role}), {len(keyspace)} database(s) with keys",
+        info=raw,
+        message=f"Redis {version} ({role}), {len(keyspace)} database(s) with keys"
+        + (f" over {len(infos)} primaries" if len(infos) > 1 else ""),
     )
 
 
