@@ -273,10 +273,7 @@ def test_server_info_covers_every_primary(cluster: RedisCluster, make: MakeAddon
     primaries = sorted(f"127.0.0.1:{node.port}" for node in cluster.primary_nodes())
     assert sorted(out.info) == primaries
     assert all("used_memory_peak" in section for section in out.info.values())
-    assert (
-        out.used_memory
-        == sum(node.client().info("memory")["used_memory"] for node in cluster.primary_nodes())
-        or out.used_memory > 0
-    )
+    singles = [node.client().info("memory")["used_memory"] for node in cluster.primary_nodes()]
+    assert out.used_memory > max(singles)  # the sum over the primaries
     assert out.used_memory_human.endswith(("K", "M", "G"))
     assert "over 3 primaries" in response.message
