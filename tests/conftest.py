@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from loguru import logger
 
-from deployments import RedisCluster
+from deployments import RedisCluster, SentinelDeployment
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from servers import RedisServer, SilentServer
 
 PASSWORD = "pw-Zq8!redis-test-secret"  # the integration servers' password
+SENTINEL_PASSWORD = "sentinel-Kp3!test-secret"  # the test sentinels' own password
 
 pytest_plugins = ["managed_fixtures"]  # TLS, unix-socket and README-entry fixtures
 
@@ -123,3 +124,22 @@ def cluster(redis_cluster: RedisCluster) -> RedisCluster:
     """The shared cluster, emptied for this test."""
     redis_cluster.flush()
     return redis_cluster
+
+
+@pytest.fixture(scope="session")
+def sentinel_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SentinelDeployment]:
+    """A real primary, replica and three sentinels, all with passwords, shared by the session;
+    tests that kill processes use their own deployment."""
+    started = SentinelDeployment(
+        tmp_path_factory.mktemp("sentinel"), PASSWORD, SENTINEL_PASSWORD
+    ).start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def sentinel_primary(sentinel_deployment: SentinelDeployment) -> SentinelDeployment:
+    """The shared sentinel deployment, its primary emptied for this test."""
+    assert sentinel_deployment.primary is not None
+    sentinel_deployment.primary.client().flushall()
+    return sentinel_deployment

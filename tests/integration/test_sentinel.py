@@ -9,23 +9,12 @@ from typing import Any
 
 import pytest
 
-from conftest import PASSWORD
+from conftest import PASSWORD, SENTINEL_PASSWORD
 from deployments import SentinelDeployment, readme_entry, wait_for
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from servers import free_port
 
-SENTINEL_PASSWORD = "sentinel-Kp3!test-secret"  # the sentinels' own password
 FAILOVER_BOUND = 30.0  # s, bound on waiting for actions to succeed again after a failover
-
-
-@pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SentinelDeployment]:
-    """A shared deployment for the tests that kill nothing."""
-    started = SentinelDeployment(
-        tmp_path_factory.mktemp("sentinel"), PASSWORD, SENTINEL_PASSWORD
-    ).start()
-    yield started
-    started.stop()
 
 
 def sentinel_addon(
@@ -41,11 +30,11 @@ def sentinel_addon(
 
 
 @pytest.fixture
-def make(deployment: SentinelDeployment) -> Iterator[Any]:
+def make(sentinel_primary: SentinelDeployment) -> Iterator[Any]:
     made: list[RedisRoomsAddon] = []
 
     def build(**options: Any) -> RedisRoomsAddon:
-        made.append(sentinel_addon(deployment.addresses, **options))
+        made.append(sentinel_addon(sentinel_primary.addresses, **options))
         return made[-1]
 
     yield build
@@ -53,8 +42,8 @@ def make(deployment: SentinelDeployment) -> Iterator[Any]:
         addon.close()
 
 
-def test_readme_entry_reaches_the_primary(deployment: SentinelDeployment, make: Any) -> None:
-    deployment.primary.client().flushall()
+def test_readme_entry_reaches_the_primary(sentinel_primary: SentinelDeployment, make: Any) -> None:
+    deployment = sentinel_primary
     addon = make()
     assert addon.test() is True
     assert addon.set_key("k", {"a": 1}).code == 200
