@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import re
 import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -242,14 +241,12 @@ class SentinelProcess(RedisServer):
         ]  # fmt: skip
 
 
-README = Path(__file__).parents[1] / "README.md"
+def readme_entry(name: str, **options: Any) -> dict[str, Any]:
+    """The README's ``name`` example (Scaling out) with ``options``: swapped where the example
+    has them (addresses), added where it does not (test-only knobs)."""
+    from managed_fixtures import readme_example  # a pytest plugin: imported once pytest has it
 
-
-def readme_entry(mode: str) -> dict:
-    """The addon entry the README's "Scaling out" section shows for ``mode`` (parsed JSON)."""
-    text = README.read_text().split("## Scaling out", 1)[1].split("\n## ", 1)[0]
-    for block in re.findall(r"```json\n(.*?)```", text, re.S):
-        entry = json.loads(block)
-        if entry["config"]["mode"] == mode:
-            return entry
-    raise AssertionError(f"README's Scaling out section has no {mode!r} entry")
+    shown = readme_example(name)["config"]
+    swap = {key: value for key, value in options.items() if key in shown}
+    add = {key: value for key, value in options.items() if key not in shown}
+    return readme_example(name, swap=swap, add=add)

@@ -21,8 +21,7 @@ RECOVERY_TIMEOUT = 30.0  # s, bound on waiting for actions to succeed again afte
 
 def cluster_addon(cluster: RedisCluster, **options: Any) -> RedisRoomsAddon:
     """An addon loaded from the README's cluster entry, pointed at ``cluster``'s nodes."""
-    entry = readme_entry("cluster")
-    entry["config"] |= {"startup_nodes": cluster.startup_nodes[:3], **options}
+    entry = readme_entry("cluster", startup_nodes=cluster.startup_nodes[:3], **options)
     addon = RedisRoomsAddon()
     assert addon.loadAddonConfig(entry)
     assert addon.loadCredentials(redis_password=PASSWORD)

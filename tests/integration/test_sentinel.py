@@ -21,8 +21,7 @@ def sentinel_addon(
     sentinels: list[str], sentinel_password: str | None = SENTINEL_PASSWORD, **options: Any
 ) -> RedisRoomsAddon:
     """An addon loaded from the README's sentinel entry, pointed at ``sentinels``."""
-    entry = readme_entry("sentinel")
-    entry["config"] |= {"sentinels": sentinels, **options}
+    entry = readme_entry("sentinel", sentinels=sentinels, **options)
     addon = RedisRoomsAddon()
     assert addon.loadAddonConfig(entry)
     assert addon.loadCredentials(redis_password=PASSWORD, redis_sentinel_password=sentinel_password)
