@@ -276,3 +276,27 @@ def test_server_info_covers_every_primary(cluster: RedisCluster, make: MakeAddon
     assert out.used_memory > max(singles)  # the sum over the primaries
     assert out.used_memory_human.endswith(("K", "M", "G"))
     assert "over 3 primaries" in response.message
+
+
+def test_password_never_shows(cluster: RedisCluster, make: MakeAddon, log_lines: list[str]) -> None:
+    good = make()
+    wrong = cluster_addon(cluster, retry_attempts=0)
+    wrong.loadCredentials(redis_password=PASSWORD + "-not")
+    responses = []
+    for addon in (good, wrong):
+        responses += [addon.set_many({"a": 1, "b": 2}), addon.get_many(["a", "b"])]
+        responses += [addon.list_keys(), addon.delete_matching("*", allow_all=True)]
+        addon.test()
+    assert {r.code for r in responses} == {200, 401}
+    texts = [
+        *log_lines,
+        *(r.model_dump_json() for r in responses),
+        repr(good),
+        repr(good.client()),
+        repr(good.client().get_primaries()),
+        good.config.model_dump_json(),
+    ]
+    assert log_lines
+    for text in texts:
+        assert PASSWORD not in text
+    wrong.close()

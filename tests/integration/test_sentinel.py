@@ -143,3 +143,34 @@ def until_said(addon: RedisRoomsAddon, says: str) -> Any:
 
     wait_for(said, f"an answer saying {says!r}", FAILOVER_BOUND)
     return found[-1]
+
+
+def test_neither_password_ever_shows(
+    sentinel_primary: SentinelDeployment, log_lines: list[str]
+) -> None:
+    good = sentinel_addon(sentinel_primary.addresses)
+    wrong_sentinel = sentinel_addon(
+        sentinel_primary.addresses, sentinel_password=SENTINEL_PASSWORD + "-not", retry_attempts=0
+    )
+    wrong_data = sentinel_addon(sentinel_primary.addresses, retry_attempts=0)
+    wrong_data.loadCredentials(redis_password=PASSWORD + "-not")
+    addons = (good, wrong_sentinel, wrong_data)
+    responses = []
+    for addon in addons:
+        responses += [addon.set_key("k", "v"), addon.get_many(["k"]), addon.list_keys()]
+        addon.test()
+    assert {r.code for r in responses} == {200, 401}
+    texts = (
+        log_lines
+        + [r.model_dump_json() for r in responses]
+        + [repr(addon) for addon in addons]
+        + [repr(addon.credentials) for addon in addons]
+        + [addon.config.model_dump_json() for addon in addons]
+        + [repr(addon.client()) for addon in addons]
+    )
+    assert log_lines
+    for text in texts:
+        assert PASSWORD not in text
+        assert SENTINEL_PASSWORD not in text
+    for addon in addons:
+        addon.close()
