@@ -335,7 +335,7 @@ def test_error_causes(exc: BaseException, code: int, says: str) -> None:
 
 
 def test_every_managed_redis_example_is_valid_and_run_by_a_test() -> None:
-    """Each README example of "Connecting to managed Redis" loads, and some test runs it."""
+    """Each README example (managed Redis, scaling out) loads, and some integration test runs it."""
     import re
 
     from managed_fixtures import README, readme_example
@@ -351,7 +351,8 @@ def test_every_managed_redis_example_is_valid_and_run_by_a_test() -> None:
         "namespace",
         "pool",
     } <= set(names)
-    tests = "".join(p.read_text() for p in (README.parent / "tests").rglob("test_connections_*.py"))
+    integration = README.parent / "tests" / "integration"
+    tests = "".join(p.read_text() for p in integration.glob("test_*.py"))
     for name in names:
         example = readme_example(name)
         files = {k: __file__ for k in ("ssl_ca_certs", "ssl_certfile") if k in example["config"]}

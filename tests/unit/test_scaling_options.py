@@ -294,3 +294,33 @@ def test_single_server_refuses_a_cluster_cursor(embedded: RedisRoomsAddon) -> No
 )
 def test_summed_memory_is_written_like_redis(size: int, text: str) -> None:
     assert _human(size) == text
+
+
+def test_cluster_url_is_the_startup_node() -> None:
+    loaded = config(mode="cluster", url="rediss://app@cache.example.com:7010")
+    assert loaded.cluster_nodes() == [("cache.example.com", 7010)]
+    assert loaded.describe_target() == "Redis Cluster at cache.example.com:7010"
+    assert config(mode="cluster", url="redis://cache").cluster_nodes() == [("cache", 6379)]
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        pytest.param(
+            {"mode": "sentinel", "sentinels": ["s:1"], "sentinel_master": "m",
+             "url": "redis://primary:6379"},
+            "the sentinels name the primary",
+            id="sentinel-url",
+        ),
+        pytest.param(
+            {"mode": "cluster", "url": "unix:///run/redis.sock"},
+            "reached over TCP",
+            id="cluster-unix",
+        ),
+    ],
+)  # fmt: skip
+def test_urls_that_cannot_name_the_deployment_are_refused(
+    options: dict[str, Any], says: str
+) -> None:
+    with pytest.raises(ValidationError, match=says):
+        config(**options)
