@@ -11,7 +11,7 @@ from typing import Any
 
 import redis
 
-from servers import RedisServer, free_port, require_binary
+from servers import Certificates, RedisServer, TLSRedisServer, free_port, require_binary
 
 CLUSTER_NODE_TIMEOUT = 1000  # ms, how long a primary may be silent before its replica takes over
 DOWN_AFTER = 1000  # ms, how long a primary may be silent before sentinels call it down
@@ -144,6 +144,7 @@ class SentinelDeployment:
     """A primary, its replica and ``sentinels`` redis-sentinel processes watching them.
 
     The data nodes ask for ``password``; the sentinels ask for their own ``sentinel_password``.
+    With ``certs`` every process speaks only TLS (replication and sentinel links included).
     """
 
     workdir: Path
@@ -154,6 +155,17 @@ class SentinelDeployment:
     primary: RedisServer | None = None
     replica: RedisServer | None = None
     watchers: list[RedisServer] = field(default_factory=list)
+    certs: Certificates | None = None
+
+    def _data_node(self, options: list[str]) -> RedisServer:
+        if self.certs is None:
+            return RedisServer(self.workdir, password=self.password, options=options)
+        return TLSRedisServer(
+            self.workdir,
+            password=self.password,
+            options=[*options, "--tls-replication", "yes"],
+            certs=self.certs,
+        )
 
     def start(self) -> SentinelDeployment:
         try:
@@ -165,11 +177,9 @@ class SentinelDeployment:
 
     def _form(self) -> None:
         auth = ["--masterauth", self.password, "--repl-diskless-sync-delay", "0"]
-        self.primary = RedisServer(self.workdir, password=self.password, options=auth).start()
-        self.replica = RedisServer(
-            self.workdir,
-            password=self.password,
-            options=[*auth, "--replicaof", "127.0.0.1", str(self.primary.port)],
+        self.primary = self._data_node(auth).start()
+        self.replica = self._data_node(
+            [*auth, "--replicaof", "127.0.0.1", str(self.primary.port)]
         ).start()
         wait_for(self._replica_in_sync, "the replica to sync with the primary")
         for _ in range(self.sentinels):
@@ -188,8 +198,14 @@ class SentinelDeployment:
                     ]
                 )
             )
-            watcher = SentinelProcess(self.workdir, password=self.sentinel_password, port=port)
-            watcher.conf = conf
+            watcher = SentinelProcess(
+                self.workdir, password=self.sentinel_password, port=port, conf=conf
+            )
+            if self.certs is not None:
+                watcher = TLSSentinelProcess(
+                    self.workdir, password=self.sentinel_password, port=port, conf=conf,
+                    certs=self.certs,
+                )  # fmt: skip
             self.watchers.append(watcher.start())
         wait_for(self._sentinels_agree, "every sentinel to see the primary, replica and peers")
 
@@ -234,6 +250,31 @@ class SentinelProcess(RedisServer):
             require_binary("redis-sentinel"),
             str(self.conf),
             "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.workdir),
+            "--logfile", str(self.log_path),
+            "--requirepass", str(self.password),
+        ]  # fmt: skip
+
+
+@dataclass
+class TLSSentinelProcess(TLSRedisServer):
+    """A redis-sentinel process that speaks only TLS, to clients and to the nodes it watches."""
+
+    conf: Path | None = None
+
+    def command(self) -> list[str]:
+        assert self.certs is not None
+        return [
+            require_binary("redis-sentinel"),
+            str(self.conf),
+            "--port", "0",
+            "--tls-port", str(self.port),
+            "--tls-cert-file", str(self.certs.server_cert),
+            "--tls-key-file", str(self.certs.server_key),
+            "--tls-ca-cert-file", str(self.certs.ca),
+            "--tls-auth-clients", self.auth_clients,
+            "--tls-replication", "yes",
             "--bind", "127.0.0.1",
             "--dir", str(self.workdir),
             "--logfile", str(self.log_path),

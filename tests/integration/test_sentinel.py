@@ -12,7 +12,7 @@ import pytest
 from conftest import PASSWORD, SENTINEL_PASSWORD
 from deployments import SentinelDeployment, readme_entry, wait_for
 from redis_rooms_pkg.addon import RedisRoomsAddon
-from servers import free_port
+from servers import Certificates, free_port
 
 FAILOVER_BOUND = 30.0  # s, bound on waiting for actions to succeed again after a failover
 
@@ -174,3 +174,26 @@ def test_neither_password_ever_shows(
         assert SENTINEL_PASSWORD not in text
     for addon in addons:
         addon.close()
+
+
+def test_tls_reaches_sentinels_and_primary(
+    tmp_path_factory: pytest.TempPathFactory, certs: Certificates
+) -> None:
+    """Every process speaks only TLS: ssl on reaches the sentinels and then the primary."""
+    deployment = SentinelDeployment(
+        tmp_path_factory.mktemp("sentinel-tls"), PASSWORD, SENTINEL_PASSWORD, certs=certs
+    ).start()
+    secure = sentinel_addon(deployment.addresses, ssl=True, ssl_ca_certs=str(certs.ca))
+    plain = sentinel_addon(deployment.addresses, retry_attempts=0, socket_timeout=1)
+    try:
+        assert secure.test() is True
+        assert secure.set_key("k", "over TLS").code == 200
+        assert deployment.primary.client().get("k") == "over TLS"
+        assert secure.get_many(["k"]).output.values == {"k": "over TLS"}
+        refused = plain.get_key("k")
+        assert refused.code == 503
+        assert "cannot reach any sentinel" in refused.message
+    finally:
+        secure.close()
+        plain.close()
+        deployment.stop()
