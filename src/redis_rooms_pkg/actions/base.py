@@ -294,7 +294,8 @@ class Scanner:
     lowest hash slot each serves, which also names them in the text form of a position (the
     ``cursor`` actions hand back): ``"<slot>:<cursor>"`` on a cluster, the plain SCAN cursor on
     a single server, and ``"0"`` for both the start and the end. Naming a node by a slot keeps
-    a cursor valid when a replica takes over that slot range.
+    a cursor usable when a replica takes over that slot range (SCAN's no-loss guarantee then no
+    longer holds: the new node's hash table differs).
     """
 
     def __init__(self, ctx: ActionContext) -> None:
