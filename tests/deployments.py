@@ -46,6 +46,7 @@ def free_port_pair() -> tuple[int, int]:
 class RedisCluster:
     """``primaries`` cluster-enabled redis-servers, each with ``replicas`` replicas, formed by
     ``redis-cli --cluster create``; every node asks for ``password`` (and uses it as masterauth).
+    With ``certs`` every node speaks only TLS (cluster bus and replication included).
     """
 
     workdir: Path
@@ -53,6 +54,7 @@ class RedisCluster:
     primaries: int = 3
     replicas: int = 1
     nodes: list[RedisServer] = field(default_factory=list)
+    certs: Certificates | None = None
 
     def start(self) -> RedisCluster:
         try:
@@ -65,19 +67,22 @@ class RedisCluster:
     def _form(self) -> None:
         for _ in range(self.primaries * (1 + self.replicas)):
             port, bus = free_port_pair()
-            node = RedisServer(
-                self.workdir,
-                password=self.password,
-                port=port,
-                options=[
-                    "--cluster-enabled", "yes",
-                    "--cluster-port", str(bus),
-                    "--cluster-config-file", f"nodes-{port}.conf",
-                    "--cluster-node-timeout", str(CLUSTER_NODE_TIMEOUT),
-                    "--masterauth", self.password,
-                    "--repl-diskless-sync-delay", "0",
-                ],
-            )  # fmt: skip
+            options = [
+                "--cluster-enabled", "yes",
+                "--cluster-port", str(bus),
+                "--cluster-config-file", f"nodes-{port}.conf",
+                "--cluster-node-timeout", str(CLUSTER_NODE_TIMEOUT),
+                "--masterauth", self.password,
+                "--repl-diskless-sync-delay", "0",
+            ]  # fmt: skip
+            if self.certs is None:
+                node = RedisServer(self.workdir, password=self.password, port=port, options=options)
+            else:
+                tls = ["--tls-cluster", "yes", "--tls-replication", "yes"]
+                node = TLSRedisServer(
+                    self.workdir, password=self.password, port=port, options=[*options, *tls],
+                    certs=self.certs,
+                )  # fmt: skip
             self.nodes.append(node.start())
         addresses = [f"127.0.0.1:{node.port}" for node in self.nodes]
         create = [
@@ -85,6 +90,8 @@ class RedisCluster:
             "--cluster", "create", *addresses,
             "--cluster-replicas", str(self.replicas), "--cluster-yes",
         ]  # fmt: skip
+        if self.certs is not None:
+            create[1:1] = ["--tls", "--cacert", str(self.certs.ca)]
         subprocess.run(
             create,
             check=True,

@@ -12,7 +12,7 @@ import pytest
 from conftest import PASSWORD
 from deployments import RedisCluster, readme_entry, wait_for
 from redis_rooms_pkg.addon import RedisRoomsAddon
-from servers import free_port
+from servers import Certificates, free_port
 
 MakeAddon = Callable[..., RedisRoomsAddon]
 MANY = 10_000
@@ -300,3 +300,27 @@ def test_password_never_shows(cluster: RedisCluster, make: MakeAddon, log_lines:
     for text in texts:
         assert PASSWORD not in text
     wrong.close()
+
+
+def test_tls_and_client_name_reach_every_node(
+    tmp_path_factory: pytest.TempPathFactory, certs: Certificates
+) -> None:
+    """A TLS-only cluster: ssl and the CA apply to every node the slot map names."""
+    cluster = RedisCluster(
+        tmp_path_factory.mktemp("cluster-tls"), password=PASSWORD, certs=certs
+    ).start()
+    secure = cluster_addon(cluster, ssl=True, ssl_ca_certs=str(certs.ca))
+    plain = cluster_addon(cluster, retry_attempts=0, socket_timeout=1)
+    try:
+        assert secure.test() is True
+        written = secure.set_many({f"t{i}": i for i in range(300)})
+        assert (written.code, written.output.count) == (200, 300)
+        assert secure.list_keys(limit=1000).output.count == 300
+        for node in cluster.primary_nodes():
+            names = {client["name"] for client in node.client().client_list()}
+            assert "rooms:redis-cache" in names  # the default client_name, on every primary
+        assert plain.get_key("t1").code == 503
+    finally:
+        secure.close()
+        plain.close()
+        cluster.stop()
