@@ -110,9 +110,14 @@ class RedisCluster:
                     return False
                 if int(info["cluster_size"]) != self.primaries:
                     return False
+            for node in self.primary_nodes():  # and every primary's replicas are in sync
+                if node.client(socket_timeout=1).info("replication")["connected_slaves"] < (
+                    self.replicas
+                ):
+                    return False
             return True
 
-        wait_for(healthy, "the cluster to cover every slot")
+        wait_for(healthy, "the cluster to cover every slot, with its replicas")
 
     def running(self) -> list[RedisServer]:
         return [node for node in self.nodes if node.proc is not None]

@@ -19,6 +19,7 @@ from redis.connection import SSLConnection, UnixDomainSocketConnection
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from redis_rooms_pkg.configuration import CustomAddonConfig
 from redis_rooms_pkg.services import errors
+from redis_rooms_pkg.services.client import check_deployment
 
 LATENCY_PINGS = 5  # round trips measured by the latency stage
 SLOW_ROUND_TRIP = 0.050  # s, average PING above which the latency stage warns
@@ -69,6 +70,8 @@ class Probe:
         """The probe of a configured addon, from the client it builds (no socket opened)."""
         if addon.config is None:
             raise ValueError("the addon has no configuration")
+        if addon.config.mode not in NETWORK_MODES:  # a cluster client connects when built:
+            return cls(addon, addon.config)  # the stages do that, and report what fails
         pool = getattr(addon.client(), "connection_pool", None)
         connection = dict(getattr(pool, "connection_kwargs", None) or {})
         kind = getattr(pool, "connection_class", None)
@@ -291,11 +294,24 @@ def _user(probe: Probe) -> str:
         return repr(probe.config.username or "default")
 
 
+def _ping(probe: Probe) -> None:
+    """PING as the addon's client; a cluster client that could not start raises its cause."""
+    try:
+        probe.client.ping()
+        return
+    except redis.exceptions.RedisClusterException as exc:
+        failure: BaseException = exc
+        cause = exc.__cause__
+    if isinstance(cause, redis.RedisError):
+        raise cause  # outside the handler: no loop back through __context__
+    raise _fail_from(probe, failure, "check startup_nodes, and that the cluster serves every slot")
+
+
 def auth(probe: Probe) -> Outcome:
     if probe.config.mode == "embedded":
         return ("skip", "embedded mode: in-process Redis, no authentication", "")
     try:
-        probe.client.ping()
+        _ping(probe)
     except redis.AuthenticationError as exc:
         env = probe.config.secrets.get("redis_password", "the redis_password secret")
         raise _fail_from(
@@ -348,6 +364,32 @@ def role(probe: Probe) -> Outcome:
     )
 
 
+def slots(probe: Probe) -> Outcome:
+    """Cluster mode: every primary reports all 16384 hash slots served."""
+    try:
+        check_deployment(probe.client)
+    except redis.RedisError as exc:
+        raise _fail_from(
+            probe, exc, "wait for a replica to take over, or fix the failed node"
+        ) from None
+    primaries = len(probe.client.get_primaries())
+    return f"{primaries} primaries serve all 16384 hash slots"
+
+
+def primary(probe: Probe) -> Outcome:
+    """Sentinel mode: the primary the sentinels name, and that it is one."""
+    pool = probe.client.connection_pool
+    host, port = pool.get_master_address()
+    known = pool.sentinel_manager.discover_slaves(pool.service_name)
+    named = f"the sentinels name {host}:{port} as primary of {pool.service_name!r}"
+    info = probe.client.info("replication")
+    if info.get("role") != "master":
+        raise StageError(
+            f"{named}, but it answers as a {info.get('role')}", "a failover may be under way"
+        )
+    return f"{named} ({len(known)} replica(s) known to them)"
+
+
 def latency(probe: Probe) -> Outcome:
     times = []
     for _ in range(LATENCY_PINGS):
@@ -372,7 +414,11 @@ def latency(probe: Probe) -> Outcome:
 NETWORK_STAGES: list[Stage] = [("dns", dns), ("connect", connect), ("tls", tls)]
 SESSION_STAGES: list[Stage] = [("auth", auth), ("server", server)]
 # Mode-specific health after the session: where a deployment's own facts are told.
-MODE_STAGES: dict[str, list[Stage]] = {"standalone": [("role", role)]}
+MODE_STAGES: dict[str, list[Stage]] = {
+    "standalone": [("role", role)],
+    "cluster": [("slots", slots)],
+    "sentinel": [("primary", primary)],
+}
 
 
 def stages_for(config: CustomAddonConfig) -> list[Stage]:

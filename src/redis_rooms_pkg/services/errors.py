@@ -149,7 +149,9 @@ def _dropped_cause(*, tls: bool) -> str:
 def _connection_cause(exc: BaseException) -> str:
     """What stopped the connection, told apart by exception kind along the cause chain."""
     seen: BaseException | None = exc
-    while seen is not None:
+    visited: set[int] = set()  # a chain may loop (an exception re-raised inside its handler)
+    while seen is not None and id(seen) not in visited:
+        visited.add(id(seen))
         if isinstance(seen, queue.Empty):
             return (
                 "all max_connections pooled connections stayed busy for "
