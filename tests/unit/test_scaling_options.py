@@ -324,3 +324,13 @@ def test_urls_that_cannot_name_the_deployment_are_refused(
 ) -> None:
     with pytest.raises(ValidationError, match=says):
         config(**options)
+
+
+def test_a_looping_cause_chain_is_followed_once() -> None:
+    outer = rx.RedisClusterException("Redis Cluster cannot be connected")
+    inner = rx.ConnectionError("Error connecting")
+    outer.__cause__ = inner
+    inner.__context__ = outer  # as when the cause is re-raised inside the handler
+    code, message = describe(inner, TARGET, 5)  # returns: no endless walk round the loop
+    assert code == 503
+    assert message.startswith(f"cannot reach {TARGET}: connection failed")
