@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -197,3 +198,14 @@ def test_tls_reaches_sentinels_and_primary(
         secure.close()
         plain.close()
         deployment.stop()
+
+
+def test_pool_is_bounded_under_load(sentinel_primary: SentinelDeployment, make: Any) -> None:
+    """50 threads share at most max_connections connections to the primary; none fails."""
+    addon = make(max_connections=4)
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        codes = list(pool.map(lambda i: addon.set_key(f"load:{i}", i).code, range(500)))
+    assert codes == [200] * 500
+    names = [c["name"] for c in sentinel_primary.primary.client().client_list()]
+    assert 1 <= names.count("rooms:redis-cache") <= 4
+    assert addon.list_keys("load:*", limit=1000).output.count == 500

@@ -22,7 +22,7 @@ from redis.connection import (
     parse_url,
 )
 from redis.retry import Retry
-from redis.sentinel import Sentinel
+from redis.sentinel import Sentinel, SentinelConnectionPool
 
 from redis_rooms_pkg.configuration import CustomAddonConfig
 from redis_rooms_pkg.services.credentials import Credentials
@@ -286,6 +286,14 @@ class AddonSentinel(Sentinel):
         )
 
 
+class AddonSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
+    """redis-py's sentinel pool made bounded like AddonPool: callers wait for a connection.
+
+    The sentinel pool finds the primary's address; the blocking pool hands out at most
+    max_connections connections, and drops those to a former primary on release.
+    """
+
+
 def _sentinel(config: CustomAddonConfig, credentials: Credentials) -> redis.Redis:
     """A client of the primary the sentinels name; it asks them again after a failover.
 
@@ -314,7 +322,12 @@ def _sentinel(config: CustomAddonConfig, credentials: Credentials) -> redis.Redi
     sentinel = AddonSentinel(config.sentinel_addresses(), sentinel_kwargs=sentinel_options)
     assert config.sentinel_master is not None  # checked when the config loads
     client = sentinel.master_for(
-        config.sentinel_master, ssl=tls, max_connections=config.max_connections, **options
+        config.sentinel_master,
+        connection_pool_class=AddonSentinelPool,
+        ssl=tls,
+        max_connections=config.max_connections,
+        timeout=_pool_wait(config),
+        **options,
     )
     return _owns_files(client, private)
 
