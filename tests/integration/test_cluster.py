@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -324,3 +325,15 @@ def test_tls_and_client_name_reach_every_node(
         secure.close()
         plain.close()
         cluster.stop()
+
+
+def test_node_pools_are_bounded_under_load(cluster: RedisCluster, make: MakeAddon) -> None:
+    """50 threads share at most max_connections connections per node; none fails."""
+    addon = make(max_connections=4)
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        codes = list(pool.map(lambda i: addon.set_key(f"load:{i}", i).code, range(1000)))
+    assert codes == [200] * 1000
+    for node in cluster.primary_nodes():
+        names = [c["name"] for c in node.client().client_list()]
+        assert 1 <= names.count("rooms:redis-cache") <= 4
+    assert addon.list_keys("load:*", limit=2000).output.count == 1000

@@ -235,26 +235,28 @@ def _owns_files(client: Any, private: tuple[str, ...]) -> Any:
 def _cluster(config: CustomAddonConfig, credentials: Credentials) -> RedisCluster:
     """A RedisCluster client: it asks the startup nodes for the slot map (so it connects now).
 
-    Every node gets the same auth, TLS, timeouts and client name as a single server, and a
-    pool of at most max_connections; retries happen at cluster level (redis-py gives node
-    connections none).
+    Every node gets what a single server gets: auth, TLS, timeouts, client name and a bounded,
+    blocking pool of at most max_connections. Retries happen at cluster level (redis-py gives
+    node connections none).
     """
     options = connection_options(config, credentials)
     private = _with_tls(config, credentials, options)
-    for found_in_the_slot_map in ("host", "port"):
-        options.pop(found_in_the_slot_map)
-    # redis-py builds each node's client itself: it takes ssl, not a connection class
-    options["ssl"] = options.pop("connection_class") is AddonSSLConnection
-    for single_server_only in ("db", "retry", "health_check_interval"):
-        options.pop(single_server_only, None)
+    for not_per_node in ("host", "port", "db", "retry", "health_check_interval"):
+        options.pop(not_per_node, None)
+    (host, port), *others = config.cluster_nodes()
     client = RedisCluster(
-        startup_nodes=[ClusterNode(host, port) for host, port in config.cluster_nodes()],
+        # redis-py builds node pools of connection_pool_class only for a cluster given by url:
+        # the first startup node goes as one (host and port only, never a credential)
+        url=f"redis://[{host}]:{port}" if ":" in host else f"redis://{host}:{port}",
+        startup_nodes=[ClusterNode(host, port) for host, port in others],
+        connection_pool_class=BlockingConnectionPool,
+        max_connections=config.max_connections,
+        timeout=_pool_wait(config),
         require_full_coverage=True,
         load_balancing_strategy=(
             LoadBalancingStrategy.ROUND_ROBIN if config.read_from_replicas else None
         ),
         retry=retry_policy(config),
-        max_connections=config.max_connections,  # per node
         **options,
     )
     return _owns_files(client, private)
