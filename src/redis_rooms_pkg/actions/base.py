@@ -19,7 +19,7 @@ from pydantic import (
     StringConstraints,
 )
 from redis.client import NEVER_DECODE
-from redis.cluster import ClusterNode, RedisCluster
+from redis.cluster import REDIS_CLUSTER_HASH_SLOTS, ClusterNode, RedisCluster
 
 from redis_rooms_pkg.services.errors import AddonError
 
@@ -278,7 +278,6 @@ def per_primary(ctx: ActionContext, command: Callable[..., Any]) -> dict[str, An
     return dict(replies)
 
 
-CLUSTER_SLOTS = 16384  # hash slots of a Redis Cluster
 CURSOR_PATTERN = r"^([0-9]{1,5}:)?[0-9]{1,20}$"
 CLUSTER_CURSOR_HELP = (
     'a cursor of the form "slot:cursor" comes from a Redis Cluster scan and one without a slot '
@@ -320,7 +319,7 @@ class Scanner:
         if not sep:
             return 0, int(cursor_text)
         slot = int(slot_text)
-        if slot >= CLUSTER_SLOTS:
+        if slot >= REDIS_CLUSTER_HASH_SLOTS:
             raise AddonError(400, f"invalid input: cursor {text!r} names no hash slot")
         # the primary now serving the slot range that began at ``slot``
         index = max((i for i, (lowest, _) in enumerate(self.shards) if lowest <= slot), default=0)

@@ -13,7 +13,12 @@ from typing import Any
 import redis
 from redis._parsers.socket import SERVER_CLOSED_CONNECTION_ERROR  # redis-py's EOF message
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
-from redis.cluster import ClusterNode, LoadBalancingStrategy, RedisCluster
+from redis.cluster import (
+    REDIS_CLUSTER_HASH_SLOTS,
+    ClusterNode,
+    LoadBalancingStrategy,
+    RedisCluster,
+)
 from redis.connection import (
     BlockingConnectionPool,
     Connection,
@@ -36,8 +41,6 @@ from redis_rooms_pkg.services.errors import (
 
 RETRY_BACKOFF_BASE = 0.05  # s, first backoff step
 RETRY_BACKOFF_CAP = 1.0  # s, longest backoff step
-
-CLUSTER_SLOTS = 16384  # hash slots of a Redis Cluster
 
 ClientBuilder = Callable[[CustomAddonConfig, Credentials], redis.Redis]
 
@@ -360,7 +363,8 @@ BUILDERS: dict[str, ClientBuilder] = {
 
 
 def build_client(config: CustomAddonConfig, credentials: Credentials) -> redis.Redis:
-    """A pooled client for the configured deployment; opens no socket until first used."""
+    """A pooled client for the configured deployment; opens no socket until first used (except
+    a cluster client, which reads the slot map from the startup nodes when built)."""
     return BUILDERS[config.mode](config, credentials)
 
 
@@ -391,5 +395,5 @@ def check_deployment(client: redis.Redis | RedisCluster) -> None:
         states = {"the only primary": states}
     for node, info in states.items():
         covered = int(info.get("cluster_slots_ok", 0))
-        if info.get("cluster_state") != "ok" or covered != CLUSTER_SLOTS:
+        if info.get("cluster_state") != "ok" or covered != REDIS_CLUSTER_HASH_SLOTS:
             raise ClusterNotServingError(node, covered)
