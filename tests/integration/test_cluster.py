@@ -337,3 +337,21 @@ def test_node_pools_are_bounded_under_load(cluster: RedisCluster, make: MakeAddo
         names = [c["name"] for c in node.client().client_list()]
         assert 1 <= names.count("rooms:redis-cache") <= 4
     assert addon.list_keys("load:*", limit=2000).output.count == 1000
+
+
+def test_one_mset_per_hash_slot(cluster: RedisCluster, make: MakeAddon) -> None:
+    addon = make()
+    primaries = cluster.primary_nodes()
+
+    def msets() -> int:
+        stats = [node.client().info("commandstats") for node in primaries]
+        return sum(stat.get("cmdstat_mset", {}).get("calls", 0) for stat in stats)
+
+    for node in primaries:
+        node.client().config_resetstat()
+    assert addon.set_many({"{user:42}:profile": "p", "{user:42}:cart": "c"}).code == 200
+    assert msets() == 1  # one slot: one atomic MSET
+    keys = [f"spread:{i}" for i in range(20)]
+    slots = {cluster.nodes[0].client().cluster("keyslot", key) for key in keys}
+    assert addon.set_many(dict.fromkeys(keys, "v")).code == 200
+    assert msets() == 1 + len(slots)
