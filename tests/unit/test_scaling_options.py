@@ -13,6 +13,7 @@ from redis.sentinel import MasterNotFoundError
 from conftest import entry
 from redis_rooms_pkg.actions.server_info import _human
 from redis_rooms_pkg.addon import RedisRoomsAddon
+from redis_rooms_pkg.cli.check import Probe, StageError, primary, slots
 from redis_rooms_pkg.configuration import CustomAddonConfig
 from redis_rooms_pkg.configuration.addonconfig import parse_address
 from redis_rooms_pkg.services.client import build_client, check_deployment
@@ -334,3 +335,54 @@ def test_a_looping_cause_chain_is_followed_once() -> None:
     code, message = describe(inner, TARGET, 5)  # returns: no endless walk round the loop
     assert code == 503
     assert message.startswith(f"cannot reach {TARGET}: connection failed")
+
+
+# --- redis-rooms check: the mode stages when the deployment is not serving --------------------
+
+
+class StubAddon:
+    """Just enough of RedisRoomsAddon for a check stage: a client."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def client(self) -> Any:
+        return self._client
+
+
+class StubSentinelClient:
+    """A sentinel-mode client whose named primary answers as a replica (mid-failover)."""
+
+    class connection_pool:  # noqa: N801 - stands in for the attribute redis-py has
+        service_name = "rooms"
+
+        class sentinel_manager:  # noqa: N801
+            @staticmethod
+            def discover_slaves(service: str) -> list[tuple[str, int]]:
+                return []
+
+        @staticmethod
+        def get_master_address() -> tuple[str, int]:
+            return ("10.0.0.5", 6379)
+
+    @staticmethod
+    def info(section: str) -> dict[str, str]:
+        return {"role": "slave"}
+
+
+def test_check_slots_stage_fails_on_uncovered_slots() -> None:
+    loaded = config(mode="cluster", startup_nodes=["10.0.0.1:6379"])
+    probe = Probe(StubAddon(StubCluster({"a:1": info("fail", 10000)})), loaded)
+    with pytest.raises(StageError) as failed:
+        slots(probe)
+    assert "serves 10000 of 16384" in failed.value.detail
+    assert "wait for a replica to take over" in failed.value.fix
+
+
+def test_check_primary_stage_fails_when_the_named_primary_is_a_replica() -> None:
+    loaded = config(mode="sentinel", sentinels=["s:26379"], sentinel_master="rooms")
+    with pytest.raises(StageError) as failed:
+        primary(Probe(StubAddon(StubSentinelClient()), loaded))
+    assert failed.value.detail == (
+        "the sentinels name 10.0.0.5:6379 as primary of 'rooms', but it answers as a slave"
+    )
