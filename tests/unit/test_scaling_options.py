@@ -386,3 +386,34 @@ def test_check_primary_stage_fails_when_the_named_primary_is_a_replica() -> None
     assert failed.value.detail == (
         "the sentinels name 10.0.0.5:6379 as primary of 'rooms', but it answers as a slave"
     )
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        pytest.param(
+            {"mode": "sentinel", "sentinels": ["s:1"], "sentinel_master": "m", "host": "10.0.0.9"},
+            "host names one server",
+            id="sentinel-host",
+        ),
+        pytest.param(
+            {"mode": "sentinel", "sentinels": ["s:1"], "sentinel_master": "m", "port": 6380},
+            "port names one server",
+            id="sentinel-port",
+        ),
+        pytest.param(
+            {"mode": "cluster", "url": "redis://cache:7000/2"},
+            "only has database 0",
+            id="cluster-url-db",
+        ),
+    ],
+)
+def test_single_server_options_are_refused_where_they_mean_nothing(
+    options: dict[str, Any], says: str
+) -> None:
+    with pytest.raises(ValidationError, match=says):
+        config(**options)
+
+
+def test_cluster_url_with_database_zero_is_fine() -> None:
+    assert config(mode="cluster", url="redis://cache:7000/0").cluster_nodes() == [("cache", 7000)]

@@ -222,17 +222,22 @@ class CustomAddonConfig(BaseAddonConfig):
                     f'set "mode": "{mode}" or remove them'
                 )
         scheme = self.url_scheme()
-        if self.mode == "sentinel" and scheme:
+        single = [
+            n for n in ("host", "port") if getattr(self, n) != type(self).model_fields[n].default
+        ]
+        if self.mode == "sentinel" and (scheme or single):
+            given = "url" if scheme else " and ".join(single)
             raise ValueError(
-                "url names one server, but in sentinel mode the sentinels name the primary: "
-                "remove url and give sentinels and sentinel_master (credentials as secrets)"
+                f"{given} names one server, but in sentinel mode the sentinels name the primary: "
+                f"remove {given} and give sentinels and sentinel_master"
             )
         if self.mode == "cluster" and scheme == "unix":
             raise ValueError(
                 "a Redis Cluster is reached over TCP: use a redis:// or rediss:// url, or "
                 "startup_nodes"
             )
-        if self.mode == "cluster" and self.db != 0:
+        url_db = urlsplit(self.url.get_secret_value()).path.strip("/") if self.url else ""
+        if self.mode == "cluster" and (self.db != 0 or url_db not in ("", "0")):
             raise ValueError("Redis Cluster only has database 0: remove db (or set it to 0)")
         if self.mode == "sentinel" and not (self.sentinels and self.sentinel_master):
             raise ValueError(
