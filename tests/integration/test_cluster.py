@@ -180,7 +180,7 @@ def test_read_from_replicas_reads_replicas(cluster: RedisCluster, make: MakeAddo
 
 def test_health_check_covers_the_whole_cluster(cluster: RedisCluster, make: MakeAddon) -> None:
     assert make().test() is True
-    wrong = cluster_addon(cluster)
+    wrong = make()
     wrong.loadCredentials(redis_password="not-the-password")
     assert wrong.test() is False
     response = wrong.get_key("k")
@@ -281,7 +281,7 @@ def test_server_info_covers_every_primary(cluster: RedisCluster, make: MakeAddon
 
 def test_password_never_shows(cluster: RedisCluster, make: MakeAddon, log_lines: list[str]) -> None:
     good = make()
-    wrong = cluster_addon(cluster, retry_attempts=0)
+    wrong = make(retry_attempts=0)
     wrong.loadCredentials(redis_password=PASSWORD + "-not")
     responses = []
     for addon in (good, wrong):
@@ -329,13 +329,14 @@ def test_tls_and_client_name_reach_every_node(
 
 def test_node_pools_are_bounded_under_load(cluster: RedisCluster, make: MakeAddon) -> None:
     """50 threads share at most max_connections connections per node; none fails."""
-    addon = make(max_connections=4)
+    # A name of its own: connections of other tests' addons are not counted.
+    addon = make(max_connections=4, client_name="rooms:bounded-load")
     with ThreadPoolExecutor(max_workers=50) as pool:
         codes = list(pool.map(lambda i: addon.set_key(f"load:{i}", i).code, range(1000)))
     assert codes == [200] * 1000
     for node in cluster.primary_nodes():
         names = [c["name"] for c in node.client().client_list()]
-        assert 1 <= names.count("rooms:redis-cache") <= 4
+        assert 1 <= names.count("rooms:bounded-load") <= 4
     assert addon.list_keys("load:*", limit=2000).output.count == 1000
 
 
