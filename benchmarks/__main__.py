@@ -18,17 +18,35 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     size = parser.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_const", dest="profile", const="quick",
-                      help="smaller sizes (100,000 keys to list...): under a minute")
-    size.add_argument("--smoke", action="store_const", dest="profile", const="smoke",
-                      help="tiny sizes: proves the harness works, judges nothing")
-    parser.add_argument("--only", action="append", choices=SECTIONS, metavar="SECTION",
-                        help=f"run only these sections (repeatable): {', '.join(SECTIONS)}")
-    parser.add_argument("--json", type=Path, help="where to write the results "
-                        "(default: benchmarks/results/<profile>-<time>.json)")
+    size.add_argument(
+        "--quick",
+        action="store_const",
+        dest="profile",
+        const="quick",
+        help="smaller sizes (100,000 keys to list...): under a minute",
+    )
+    size.add_argument(
+        "--smoke",
+        action="store_const",
+        dest="profile",
+        const="smoke",
+        help="tiny sizes: proves the harness works, judges nothing",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=SECTIONS,
+        metavar="SECTION",
+        help=f"run only these sections (repeatable): {', '.join(SECTIONS)}",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        help="where to write the results (default: benchmarks/results/<profile>-<time>.json)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.set_defaults(profile="full")
-    return parser.parse_args(argv)  # fmt: skip
+    return parser.parse_args(argv)
 
 
 def run(args: argparse.Namespace) -> tuple[dict, list[Result]]:
@@ -47,21 +65,36 @@ def run(args: argparse.Namespace) -> tuple[dict, list[Result]]:
             print(f"[bench] {name} ...", file=sys.stderr, flush=True)
             found = measure()
             results.extend(found if isinstance(found, list) else [found])
-            print(f"[bench] {name} done in {time.perf_counter() - started:.1f} s",
-                  file=sys.stderr, flush=True)  # fmt: skip
+            print(
+                f"[bench] {name} done in {time.perf_counter() - started:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
 
         port, p = server.port, profile
         section("import", lambda: measures.import_time(p.import_runs))
-        section("overhead", lambda: measures.overhead_results(
-            measures.overhead(port, p.overhead_rounds, p.overhead_calls)))  # fmt: skip
+        section(
+            "overhead",
+            lambda: measures.overhead_results(
+                measures.overhead(port, p.overhead_rounds, p.overhead_calls)
+            ),
+        )
         section("batch", lambda: measures.batches(port, p.batch_size, p.batch_rounds))
-        section("concurrency", lambda: measures.concurrency(
-            port, p.threads, p.thread_iterations, p.concurrency_rounds))  # fmt: skip
+        section(
+            "concurrency",
+            lambda: measures.concurrency(
+                port, p.threads, p.thread_iterations, p.concurrency_rounds
+            ),
+        )
         section("memory", lambda: measures.memory(port, p.memory_warmup, p.memory_actions))
         section("listing", lambda: measures.listing(port, p.listing_keys, p.limit_calls))
         listed = p.listing_keys if "listing" in wanted else 0
-        section("hiredis", lambda: measures.hiredis(
-            port, p.hiredis_pairs, p.hiredis_rounds, p.hiredis_calls, listed))  # fmt: skip
+        section(
+            "hiredis",
+            lambda: measures.hiredis(
+                port, p.hiredis_pairs, p.hiredis_rounds, p.hiredis_calls, listed
+            ),
+        )
         if "import" in wanted:
             context["import_profile_ms"] = measures.import_profile()
     return context, results
@@ -76,8 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     report.write_json(path, context, results)
     machine, versions = context["machine"], context["versions"]
     print()
-    print(f"Profile {args.profile}; {machine['cpu']} x{machine['cores']} cores, load "
-          f"{machine['load_average']}; " + ", ".join(f"{k} {v}" for k, v in versions.items()))  # fmt: skip
+    print(
+        f"Profile {args.profile}; {machine['cpu']} x{machine['cores']} cores, "
+        f"load {machine['load_average']}; "
+        + ", ".join(f"{name} {value}" for name, value in versions.items())
+    )
     print(report.table(results))
     print(f"\nJSON: {path}")
     missed = [result.id for result in results if result.status == "MISS"]

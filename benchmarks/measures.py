@@ -52,12 +52,14 @@ class Profile:
 
 
 PROFILES = {
-    "full": Profile("full", 50, 500, 1_000_000, 50, 1000, 15, 8, 5000, 3, 10_000, 100_000, 21,
-                    2, 20, 250),
-    "quick": Profile("quick", 20, 250, 100_000, 20, 1000, 5, 8, 500, 2, 2_000, 20_000, 7,
-                     1, 10, 200),
+    "full": Profile(
+        "full", 50, 500, 1_000_000, 50, 1000, 15, 8, 5000, 3, 10_000, 100_000, 21, 2, 20, 250
+    ),
+    "quick": Profile(
+        "quick", 20, 250, 100_000, 20, 1000, 5, 8, 500, 2, 2_000, 20_000, 7, 1, 10, 200
+    ),
     "smoke": Profile("smoke", 2, 50, 2_000, 3, 100, 2, 2, 50, 1, 100, 500, 1, 1, 2, 20),
-}  # fmt: skip
+}
 
 
 @dataclass
@@ -328,8 +330,15 @@ def listing(port: int, count: int, limit_calls: int) -> list[Result]:
 def limited_listing(addon: RedisRoomsAddon, count: int, calls: int) -> Result:
     figure = f"list_keys(limit=100) on {count:,} keys (median of {calls})"
     if not has_param(addon.list_keys, "limit"):
-        return Result("listing.limit_100", figure, None, "ms", "<=", 20,
-                      note="list_keys has no limit parameter on this build")  # fmt: skip
+        return Result(
+            "listing.limit_100",
+            figure,
+            None,
+            "ms",
+            "<=",
+            20,
+            note="list_keys has no limit parameter on this build",
+        )
     times = []
     for _ in range(calls):
         start = time.perf_counter_ns()
@@ -338,8 +347,15 @@ def limited_listing(addon: RedisRoomsAddon, count: int, calls: int) -> Result:
         if not 100 <= output.count < 2000:
             raise RuntimeError(f"list_keys(limit=100) returned {output.count} keys")
     median_ms = statistics.median(times) / 1e6
-    return Result("listing.limit_100", figure, _round(median_ms), "ms", "<=", 20,
-                  details={"calls": calls, "max_ms": max(times) / 1e6})  # fmt: skip
+    return Result(
+        "listing.limit_100",
+        figure,
+        _round(median_ms),
+        "ms",
+        "<=",
+        20,
+        details={"calls": calls, "max_ms": max(times) / 1e6},
+    )
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:
@@ -353,10 +369,17 @@ def batches(port: int, size: int, rounds: int) -> list[Result]:
     addon = make_addon(port)
     if not hasattr(addon, "set_many") or not hasattr(addon, "get_many"):
         return [
-            Result(f"batch.{name}", f"{name} of {size} keys vs {size} single actions", None, "x",
-                   ">=", 50, note="the addon has no get_many/set_many on this build")
+            Result(
+                f"batch.{name}",
+                f"{name} of {size} keys vs {size} single actions",
+                None,
+                "x",
+                ">=",
+                50,
+                note="the addon has no get_many/set_many on this build",
+            )
             for name in ("set_many", "get_many")
-        ]  # fmt: skip
+        ]
     keys = [f"batch:{n}" for n in range(size)]
     items = dict.fromkeys(keys, VALUE)
     ok(addon.set_many(items))
@@ -398,9 +421,13 @@ def batches(port: int, size: int, rounds: int) -> list[Result]:
                 unit="x",
                 op=">=",
                 limit=50,
-                details={"size": size, "rounds": rounds, "batch_ms": batch_ms,
-                         "singles_ms": single_ms},
-            )  # fmt: skip
+                details={
+                    "size": size,
+                    "rounds": rounds,
+                    "batch_ms": batch_ms,
+                    "singles_ms": single_ms,
+                },
+            )
         )
     addon.close()
     return results
@@ -558,10 +585,7 @@ NOT_IMPORTED = ("fakeredis", "typer", "rich", "click")
 
 
 def _import_seconds(statement: str, env: dict[str, str]) -> float:
-    code = (
-        "import time; t = time.perf_counter(); " + statement + "; "
-        "print(time.perf_counter() - t)"
-    )
+    code = "import time; t = time.perf_counter(); " + statement + "; print(time.perf_counter() - t)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
@@ -579,11 +603,13 @@ def import_time(runs: int) -> list[Result]:
         deltas.append(addon[-1] - baseline[-1])
     probe = (
         f"import sys, json; {ADDON_IMPORT}; "
-        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({NOT_IMPORTED!r}))))"
+        "top = {name.split('.')[0] for name in sys.modules}; "
+        f"print(json.dumps(sorted(top & set({NOT_IMPORTED!r}))))"
     )
     stray = json.loads(
-        subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                       check=True, env=env).stdout  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+        ).stdout
     )
     delta_ms = statistics.median(deltas) * 1000
     return [
@@ -596,9 +622,12 @@ def import_time(runs: int) -> list[Result]:
             unit="ms",
             op="<=",
             limit=30,
-            details={"runs": runs, "addon_ms": [a * 1000 for a in addon],
-                     "deps_ms": [b * 1000 for b in baseline]},
-        ),  # fmt: skip
+            details={
+                "runs": runs,
+                "addon_ms": [a * 1000 for a in addon],
+                "deps_ms": [b * 1000 for b in baseline],
+            },
+        ),
         Result(
             id="import.stray_modules",
             figure="of fakeredis/typer/rich/click, imported by `import redis_rooms_pkg.addon`",
@@ -655,18 +684,28 @@ def child_main(argv: list[str]) -> None:
 
 def hiredis(port: int, pairs: int, rounds: int, calls: int, listing_keys: int) -> list[Result]:
     try:
-        import hiredis as _  # noqa: F401
+        import hiredis  # noqa: F401 - only whether it is installed
     except ImportError:
-        return [Result("hiredis.get_key", "get_key with hiredis vs without", None, "x",
-                       note="hiredis is not installed (poetry install --all-extras)")]  # fmt: skip
+        return [
+            Result(
+                "hiredis.get_key",
+                "get_key with hiredis vs without",
+                None,
+                "x",
+                note="hiredis is not installed (poetry install --all-extras)",
+            )
+        ]
     runs: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
     for _ in range(pairs):
         for mode in ("off", "on"):
             args = [str(port), str(rounds), str(calls), str(listing_keys)]
             out = subprocess.run(
                 [sys.executable, "-c", CHILD, mode, *args],
-                capture_output=True, text=True, check=True, cwd=ROOT,
-            )  # fmt: skip
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=ROOT,
+            )
             data = json.loads(out.stdout.strip().splitlines()[-1])
             if data["hiredis"] != (mode == "on"):
                 raise RuntimeError(f"child run with hiredis {mode} saw hiredis={data['hiredis']}")
@@ -688,9 +727,14 @@ def hiredis(port: int, pairs: int, rounds: int, calls: int, listing_keys: int) -
                 f"({on:.0f} / {off:.0f} us; raw redis-py {raw_on:.0f} / {raw_off:.0f} us)",
                 value=round(on / off, 3),
                 unit="x",
-                details={"addon_on_us": on, "addon_off_us": off, "raw_on_us": raw_on,
-                         "raw_off_us": raw_off, "runs": runs},
-            )  # fmt: skip
+                details={
+                    "addon_on_us": on,
+                    "addon_off_us": off,
+                    "raw_on_us": raw_on,
+                    "raw_off_us": raw_off,
+                    "runs": runs,
+                },
+            )
         )
     if listing_keys:
         on = med("on", lambda run: run["listing"]["seconds"])
@@ -706,4 +750,3 @@ def hiredis(port: int, pairs: int, rounds: int, calls: int, listing_keys: int) -
             )
         )
     return results
-

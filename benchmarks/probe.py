@@ -1,52 +1,73 @@
 """A second client, in its own process, that PINGs the server and records each reply's latency.
 
-It runs in a separate process so that what it measures is the server's responsiveness, not the
-benchmark process's GIL. Between PINGs it sleeps briefly (PROBE_GAP) so that on a small machine it
-does not compete for a CPU with the server and the client under test.
+It runs as a separate process so that what it measures is the server's responsiveness, not the
+benchmark process's GIL, and it speaks RESP over a bare socket (stdlib only: it starts fast).
+Between PINGs it sleeps briefly (PROBE_GAP) so that on a small machine it does not compete for a
+CPU with the server and the client under test. Run by :class:`Probe`; protocol on stdin/stdout:
+it prints "ready", PINGs until a line arrives on stdin, then prints the latencies (ns) as JSON.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import json
+import selectors
+import socket
+import subprocess
+import sys
 import time
-from typing import Any
-
-import redis
+from pathlib import Path
 
 PROBE_GAP = 0.0005  # s, pause between two PINGs
+PONG = b"+PONG\r\n"
 
 
-def _probe(port: int, ready: Any, stop: Any, results: Any) -> None:
-    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=30)
-    client.ping()
+def ping(sock: socket.socket) -> None:
+    sock.sendall(b"PING\r\n")
+    reply = b""
+    while len(reply) < len(PONG):
+        chunk = sock.recv(64)
+        if not chunk:
+            raise ConnectionError("the server closed the probe's connection")
+        reply += chunk
+    if reply != PONG:
+        raise RuntimeError(f"unexpected PING reply {reply!r}")
+
+
+def main(port: int) -> None:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    ping(sock)
+    stop = selectors.DefaultSelector()
+    stop.register(sys.stdin, selectors.EVENT_READ)
+    print("ready", flush=True)
     latencies: list[int] = []
     clock = time.perf_counter_ns
-    ready.set()
-    while not stop.is_set():
+    while not stop.select(timeout=PROBE_GAP):
         start = clock()
-        client.ping()
+        ping(sock)
         latencies.append(clock() - start)
-        time.sleep(PROBE_GAP)
-    client.close()
-    results.send(latencies)
+    sock.close()
+    print(json.dumps(latencies), flush=True)
 
 
 class Probe:
     """Start PINGing on enter; on exit the latencies (ns) are in ``latencies``."""
 
     def __init__(self, port: int) -> None:
-        ctx = mp.get_context("spawn")
-        self._ready = ctx.Event()
-        self._stop = ctx.Event()
-        self._recv, send = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(
-            target=_probe, args=(port, self._ready, self._stop, send), daemon=True
-        )
+        self.port = port
         self.latencies: list[int] = []
+        self._proc: subprocess.Popen | None = None
 
     def __enter__(self) -> Probe:
-        self._proc.start()
-        if not self._ready.wait(30):
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.probe", str(self.port)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        assert self._proc.stdout is not None
+        if self._proc.stdout.readline().strip() != "ready":
             self._proc.kill()
             raise RuntimeError("the PING probe did not start")
         time.sleep(0.05)  # a few undisturbed PINGs first
@@ -54,9 +75,12 @@ class Probe:
 
     def __exit__(self, *exc_info: object) -> None:
         time.sleep(0.05)
-        self._stop.set()
-        if self._recv.poll(60):
-            self.latencies = self._recv.recv()
-        self._proc.join(10)
-        if self._proc.is_alive():
-            self._proc.kill()
+        assert self._proc is not None
+        out, _ = self._proc.communicate("stop\n", timeout=60)
+        if self._proc.returncode != 0:
+            raise RuntimeError(f"the PING probe failed (exit {self._proc.returncode})")
+        self.latencies = json.loads(out.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

@@ -74,7 +74,9 @@ def table(results: list[Result]) -> str:
     widths = [max(len(row[col]) for row in rows) for col in range(4)]
     lines = []
     for number, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        lines.append(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
         if number == 0:
             lines.append("  ".join("-" * width for width in widths))
     notes = [f"  {r.id}: {r.note}" for r in results if r.note]

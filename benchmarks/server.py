@@ -1,4 +1,4 @@
-"""A private redis-server on a free 127.0.0.1 port for one benchmark run (started and stopped here)."""
+"""A private redis-server on a free 127.0.0.1 port for one benchmark run, started and stopped."""
 
 from __future__ import annotations
 
@@ -28,8 +28,10 @@ class BenchServer:
     def __init__(self) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            raise SystemExit("redis-server not found: run `make redis-server` (or apt-get install "
-                             "redis-server) before `make bench`")  # fmt: skip
+            raise SystemExit(
+                "redis-server not found: run `make redis-server` (or apt-get install "
+                "redis-server) before `make bench`"
+            )
         self.binary = binary
         self.port = free_port()
         self.workdir = Path(tempfile.mkdtemp(prefix="redis-bench-"))
@@ -42,14 +44,21 @@ class BenchServer:
     def start(self) -> BenchServer:
         args = [
             self.binary,
-            "--port", str(self.port),
-            "--bind", "127.0.0.1",
-            "--save", "",
-            "--appendonly", "no",
-            "--dir", str(self.workdir),
-            "--logfile", str(self.workdir / "redis.log"),
-            "--enable-debug-command", "local",
-        ]  # fmt: skip
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.workdir),
+            "--logfile",
+            str(self.workdir / "redis.log"),
+            "--enable-debug-command",
+            "local",
+        ]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:

@@ -12,7 +12,7 @@ from loguru import logger
 from pydantic import ValidationError
 
 from redis_rooms_pkg.actions import CATALOGUE, ActionResponse
-from redis_rooms_pkg.actions.base import ActionContext, Encoding, Keyspace
+from redis_rooms_pkg.actions.base import ActionContext, Encoding, Keyspace, validate
 from redis_rooms_pkg.actions.server_info import Section
 from redis_rooms_pkg.configuration import CustomAddonConfig
 from redis_rooms_pkg.configuration.addonconfig import KNOWN_SECRETS
@@ -299,7 +299,7 @@ class RedisRoomsAddon:
                 raise errors.AddonError(
                     403, f"addon is read-only: {name} changes data and was refused (read_only)"
                 )
-            validated = spec.input.model_validate(params)
+            validated = validate(spec.input, params)
             output = spec.run(self.context(), validated)
         except Exception as exc:
             code, message = self._describe(exc, name)
@@ -313,7 +313,7 @@ class RedisRoomsAddon:
                 output=spec.output(message=message, **echo), message=message, code=code
             )
         self._log.debug("{} ok", name)
-        return ActionResponse(output=output, message=output.message, code=200)
+        return validate(ActionResponse, {"output": output, "message": output.message, "code": 200})
 
     def _describe(self, exc: BaseException, action: str = "") -> tuple[int, str]:
         if self.config is None:

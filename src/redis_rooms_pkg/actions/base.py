@@ -7,7 +7,7 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import redis
 from pydantic import (
@@ -112,11 +112,25 @@ class ActionSpec:
 
 def _scalar_to_str(value: Any) -> Any:
     """Template-rendered keys may arrive as numbers; booleans and objects are refused."""
+    if type(value) is str:  # the usual case, checked first: this runs on every action
+        return value
     if isinstance(value, bool):
         raise ValueError("must be a string, not a boolean")
     if isinstance(value, int | float):
         return str(value)
     return value
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate(model: type[M], data: dict[str, Any]) -> M:
+    """``model.model_validate(data)`` without its Python wrapper, which costs ~1 us per call.
+
+    Same validator, same result and errors: the wrapper only forwards its (here unused) options.
+    Used on the per-action hot path (see docs/benchmarks.md).
+    """
+    return model.__pydantic_validator__.validate_python(data)
 
 
 def _no_bool(value: Any) -> Any:
