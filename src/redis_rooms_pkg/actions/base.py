@@ -27,8 +27,15 @@ MAX_BATCH = 10_000  # keys one batch action (get_many, set_many, exists_key, del
 RAW = {NEVER_DECODE: []}  # execute_command option: the reply as bytes, whatever decode_responses
 
 
+# Models here build their validators on first use (defer_build), not at import: an engine that
+# imports the addon pays only for the actions a workflow runs (see docs/benchmarks.md).
+_LAZY = ConfigDict(defer_build=True)
+
+
 class TokensSchema(BaseModel):
     """LLM tokens spent by a step: always 0 for a storage addon."""
+
+    model_config = _LAZY
 
     stepAmount: int = 0  # noqa: N815 - the engine's field name
     totalCurrentAmount: int = 0  # noqa: N815 - the engine's field name
@@ -36,6 +43,8 @@ class TokensSchema(BaseModel):
 
 class ActionResponse(BaseModel):
     """What every action returns to the engine."""
+
+    model_config = _LAZY
 
     output: SerializeAsAny[BaseModel] | None = None
     tokens: TokensSchema = Field(default_factory=TokensSchema)
@@ -46,13 +55,13 @@ class ActionResponse(BaseModel):
 class ActionInput(BaseModel):
     """Base of action parameter models: unknown parameters are refused, values are frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ActionOutput(BaseModel):
     """Base of action outputs: every field has a default so a failed step still has an output."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     message: str = Field(default="", description="Status message")
 

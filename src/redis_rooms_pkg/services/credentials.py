@@ -6,7 +6,6 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from dotenv import dotenv_values
 from pydantic import SecretStr
 
 
@@ -48,5 +47,7 @@ class Credentials:
             return None
         value = os.environ.get(env_name)
         if not value:
+            from dotenv import dotenv_values  # only when needed: it is not cheap to import
+
             value = dotenv_values(Path.cwd() / ".env").get(env_name)
         return SecretStr(value) if value else None

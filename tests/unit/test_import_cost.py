@@ -1,0 +1,36 @@
+"""What importing the addon loads: nothing optional, nothing mode- or CLI-specific (no timings)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib.metadata import version
+
+import pytest
+
+import redis_rooms_pkg
+
+# Imported only when used: fakeredis by mode "embedded", dotenv when a secret is read from .env,
+# the CLI libraries by the command line.
+OPTIONAL = ("fakeredis", "dotenv", "typer", "rich", "click")
+
+
+def test_importing_the_addon_loads_no_optional_module() -> None:
+    code = (
+        "import sys, json; import redis_rooms_pkg.addon; "
+        "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(out.stdout))
+    assert "redis_rooms_pkg" in loaded
+    assert loaded.isdisjoint(OPTIONAL), sorted(loaded & set(OPTIONAL))
+
+
+def test_version_comes_from_the_installed_metadata() -> None:
+    assert redis_rooms_pkg.__version__ == version("redis-rooms-pkg")
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        _ = redis_rooms_pkg.no_such_thing
