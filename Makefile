@@ -1,4 +1,5 @@
 # Two commands matter: `make demo` and `make test`. Both install what they need first.
+# `make bench` measures the addon against raw redis-py (ARGS=--quick: under a minute).
 SHELL := /bin/bash
 PYTHON ?= python3
 # poetry from PATH, else a private copy bootstrapped into .tools/ (no system packages touched)
@@ -6,7 +7,7 @@ POETRY ?= $(or $(shell command -v poetry 2>/dev/null),.tools/bin/poetry)
 export POETRY_VIRTUALENVS_IN_PROJECT := true
 export POETRY_NO_INTERACTION := 1
 
-.PHONY: install demo test lint format redis-server clean
+.PHONY: install demo test lint format redis-server bench bench-quick clean
 
 .tools/bin/poetry:
 	$(PYTHON) -m venv .tools
@@ -35,6 +36,13 @@ lint: install
 
 test: install redis-server lint
 	$(POETRY) run pytest
+
+# Starts its own redis-server on a free 127.0.0.1 port; table on stdout, JSON in benchmarks/results/.
+bench: install redis-server
+	$(POETRY) run python -m benchmarks $(ARGS)
+
+bench-quick: ARGS = --quick
+bench-quick: bench
 
 format: install
 	$(POETRY) run ruff check --fix .

@@ -26,7 +26,6 @@ from redis_rooms_pkg.services.errors import AddonError
 MAX_BATCH = 10_000  # keys one batch action (get_many, set_many, exists_key, delete_key) takes
 RAW = {NEVER_DECODE: []}  # execute_command option: the reply as bytes, whatever decode_responses
 
-
 # Models here build their validators on first use (defer_build), not at import: an engine that
 # imports the addon pays only for the actions a workflow runs (see docs/benchmarks.md).
 _LAZY = ConfigDict(defer_build=True)
