@@ -10,6 +10,7 @@ from importlib.metadata import version
 import pytest
 
 import redis_rooms_pkg
+from redis_rooms_pkg.actions import CATALOGUE, NAMES
 
 # Imported only when used: fakeredis by mode "embedded", dotenv when a secret is read from .env,
 # the CLI libraries by the command line.
@@ -25,6 +26,31 @@ def test_importing_the_addon_loads_no_optional_module() -> None:
     loaded = set(json.loads(out.stdout))
     assert "redis_rooms_pkg" in loaded
     assert loaded.isdisjoint(OPTIONAL), sorted(loaded & set(OPTIONAL))
+
+
+def test_action_modules_load_when_first_looked_up() -> None:
+    code = (
+        "import sys; import redis_rooms_pkg.addon as a; "
+        "before = 'redis_rooms_pkg.actions.history_get' in sys.modules; "
+        "spec = a.CATALOGUE['history_get']; "
+        "print(before, 'redis_rooms_pkg.actions.history_get' in sys.modules, spec.name)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True", "history_get"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_catalogue_names_its_modules(name: str) -> None:
+    assert name in CATALOGUE
+    assert CATALOGUE[name].name == name
+
+
+def test_catalogue_refuses_unknown_actions() -> None:
+    assert "no_such_action" not in CATALOGUE
+    assert len(CATALOGUE) == len(NAMES) == len(set(NAMES))
+    assert list(CATALOGUE) == list(NAMES)
+    with pytest.raises(KeyError):
+        CATALOGUE["no_such_action"]
 
 
 def test_version_comes_from_the_installed_metadata() -> None:
