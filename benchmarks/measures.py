@@ -149,16 +149,17 @@ def ok(response: Any) -> Any:
     return response.output
 
 
-def per_call(call: Callable[[str], Any], keys: list[str]) -> list[int]:
-    """Each call's duration in ns."""
+def per_call(call: Callable[[str], Any], keys: list[str]) -> tuple[list[int], int]:
+    """Each call's wall time (ns), and the CPU time (ns) this thread spent on all of them."""
     clock = time.perf_counter_ns
     times: list[int] = []
     append = times.append
+    cpu = time.thread_time_ns()
     for key in keys:
         start = clock()
         call(key)
         append(clock() - start)
-    return times
+    return times, time.thread_time_ns() - cpu
 
 
 def interleaved(
@@ -168,17 +169,25 @@ def interleaved(
     ratios: list[float] = []
     addon_all: list[int] = []
     raw_all: list[int] = []
+    addon_cpu: list[float] = []
+    raw_cpu: list[float] = []
     for number in range(rounds):
         if number % 2:
-            raw_times = per_call(raw_call, keys)
-            addon_times = per_call(addon_call, keys)
+            raw_times, raw_ns = per_call(raw_call, keys)
+            addon_times, addon_ns = per_call(addon_call, keys)
         else:
-            addon_times = per_call(addon_call, keys)
-            raw_times = per_call(raw_call, keys)
+            addon_times, addon_ns = per_call(addon_call, keys)
+            raw_times, raw_ns = per_call(raw_call, keys)
         ratios.append(statistics.median(addon_times) / statistics.median(raw_times))
         addon_all += addon_times
         raw_all += raw_times
+        addon_cpu.append(addon_ns / len(keys) / 1000)
+        raw_cpu.append(raw_ns / len(keys) / 1000)
     return {
+        # CPU this process spends per call (Python work + socket system calls): what bounds
+        # throughput when many threads share one interpreter (see the concurrency figure).
+        "addon_cpu_us": statistics.median(addon_cpu),
+        "raw_cpu_us": statistics.median(raw_cpu),
         "ratio": statistics.median(ratios),
         "addon_median_us": statistics.median(addon_all) / 1000,
         "raw_median_us": statistics.median(raw_all) / 1000,
@@ -253,7 +262,18 @@ def overhead(port: int, rounds: int, calls: int) -> dict[str, Any]:
 
 
 def overhead_results(figures: dict[str, Any]) -> list[Result]:
-    return [
+    cpu = [
+        Result(
+            id=f"overhead.{name}_cpu",
+            figure=f"{name}: client CPU per call, addon / raw "
+            f"({data['addon_cpu_us']:.1f} / {data['raw_cpu_us']:.1f} us)",
+            value=round(data["addon_cpu_us"] / data["raw_cpu_us"], 3),
+            unit="x",
+            note="CPU, not wall time: what bounds throughput when threads share the GIL",
+        )
+        for name, data in figures.items()
+    ]
+    return cpu + [
         Result(
             id=f"overhead.{name}",
             figure=f"{name}: addon / raw redis-py (median per call "

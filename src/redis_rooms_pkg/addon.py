@@ -325,7 +325,9 @@ class RedisRoomsAddon:
 
 def _given(arguments: dict[str, Any]) -> dict[str, Any]:
     """An action method's arguments (its ``locals()`` before anything else) without ``self``."""
-    return {name: value for name, value in arguments.items() if name != "self"}
+    given = dict(arguments)  # a copy made in C: this runs for every action
+    given.pop("self", None)
+    return given
 
 
 def _fakeredis_available() -> bool:

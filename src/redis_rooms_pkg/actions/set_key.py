@@ -47,6 +47,8 @@ class SetKeyInput(ActionInput):
 
     @model_validator(mode="after")
     def _compatible(self) -> SetKeyInput:
+        if self.ex is None and self.px is None and not self.nx:
+            return self  # the usual plain SET: nothing can clash (checked first, on every call)
         conflicts = [
             ("ex", "px", self.ex is not None and self.px is not None),
             ("nx", "xx", self.nx and self.xx),
