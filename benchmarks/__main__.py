@@ -79,6 +79,7 @@ def run(args: argparse.Namespace) -> tuple[dict, list[Result]]:
                 measures.overhead(port, p.overhead_rounds, p.overhead_calls)
             ),
         )
+        section("overhead", lambda: measures.own_work(port, p.overhead_calls * 4))
         section("batch", lambda: measures.batches(port, p.batch_size, p.batch_rounds))
         section(
             "concurrency",

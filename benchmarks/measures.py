@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import inspect
 import json
@@ -259,6 +260,55 @@ def overhead(port: int, rounds: int, calls: int) -> dict[str, Any]:
     addon.close()
     close_raw(raw)
     return {"set_key": set_figures, "get_key": get_figures}
+
+
+class _NoNetwork:
+    """A client whose commands answer at once: isolates the addon's own Python work."""
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        return VALUE.encode() if args[0] == "GET" else True
+
+    def set(self, *args: Any, **options: Any) -> bool:
+        return True
+
+    def get(self, *args: Any, **options: Any) -> str:
+        return VALUE
+
+
+def own_work(port: int, calls: int) -> Result:
+    """The addon's own work per action, with a client that does no I/O: in a tight loop (hot
+    CPU caches) and with a real round trip between calls (as in a workflow, caches cooled)."""
+    addon = make_addon(port)
+    real = addon.context()
+    quick = dataclasses.replace(real, client=_NoNetwork())
+    addon.context = lambda: quick  # this instance only: its actions skip the network
+    clock = time.perf_counter_ns
+    figures: dict[str, float] = {}
+    for name, action in (
+        ("set_key", lambda: addon.set_key("k", VALUE)),
+        ("get_key", lambda: addon.get_key("k")),
+    ):
+        for mode in ("hot", "cold"):
+            times = []
+            for _ in range(calls):
+                if mode == "cold":
+                    real.client.get("k")
+                start = clock()
+                action()
+                times.append(clock() - start)
+            figures[f"{name}_{mode}_us"] = statistics.median(times) / 1000
+    addon.close()
+    real.client.close()
+    return Result(
+        id="overhead.own_work",
+        figure=f"addon's own work per set_key / get_key (no I/O): {figures['set_key_hot_us']:.1f}"
+        f" / {figures['get_key_hot_us']:.1f} us hot, {figures['set_key_cold_us']:.1f} / "
+        f"{figures['get_key_cold_us']:.1f} us between real round trips",
+        value=round(figures["set_key_cold_us"], 1),
+        unit="us",
+        details={**figures, "calls": calls},
+        note="the addon's Python work alone: what it adds above the redis-py call",
+    )
 
 
 def overhead_results(figures: dict[str, Any]) -> list[Result]:

@@ -16,6 +16,7 @@ EXPECTED = {
     "import.stray_modules",
     "overhead.set_key",
     "overhead.get_key",
+    "overhead.own_work",
     "batch.set_many",
     "batch.get_many",
     "concurrency.throughput_ratio",
