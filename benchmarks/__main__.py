@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     stamp = time.strftime("%Y%m%dT%H%M%S")
     path = args.json or RESULTS_DIR / f"{args.profile}-{stamp}.json"
     report.write_json(path, context, results)
+    path.with_suffix(".md").write_text(report.markdown(context, results))
     machine, versions = context["machine"], context["versions"]
     print()
     print(
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{name} {value}" for name, value in versions.items())
     )
     print(report.table(results))
-    print(f"\nJSON: {path}")
+    print(f"\nJSON: {path} (Markdown table: {path.with_suffix('.md')})")
     missed = [result.id for result in results if result.status == "MISS"]
     return 1 if args.strict and missed else 0
 

@@ -87,3 +87,28 @@ def write_json(path: Path, run: dict[str, Any], results: list[Result]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {**run, "results": [result.as_dict() for result in results]}
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+
+
+def markdown(run: dict[str, Any], results: list[Result]) -> str:
+    """The run as Markdown (machine, versions, table), for docs/benchmarks.md."""
+    machine, versions = run["machine"], run["versions"]
+    load = machine.get("load_average")
+    lines = [
+        f"Run of {run['date']}, profile `{run['profile']}`.",
+        "",
+        f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['os']}"
+        + (
+            f"; load average at the start {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}"
+            if load
+            else ""
+        ),
+        "- Versions: " + ", ".join(f"{name} {value}" for name, value in versions.items()),
+        "",
+        "| Figure | Value | Target | Result |",
+        "| --- | --- | --- | --- |",
+    ]
+    for result in results:
+        value = "n/a" if result.value is None else f"{result.value:g} {result.unit}".rstrip()
+        figure = result.figure.replace("|", "\\|")
+        lines.append(f"| {figure} | {value} | {result.target} | {result.status} |")
+    return "\n".join(lines) + "\n"
