@@ -21,6 +21,7 @@ EXPECTED = {
     "batch.get_many",
     "concurrency.throughput_ratio",
     "concurrency.connections",
+    "concurrency.failures",
     "memory.rss_growth",
     "listing.list_keys_probe_max",
     "listing.keys_probe_max",
