@@ -60,3 +60,19 @@ def test_version_comes_from_the_installed_metadata() -> None:
 def test_unknown_attribute_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_thing"):
         _ = redis_rooms_pkg.no_such_thing
+
+
+def test_catalogue_entries_can_be_set_and_deleted_like_a_dict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = CATALOGUE["get_key"]
+    monkeypatch.setitem(CATALOGUE, "ghost", spec)
+    assert list(CATALOGUE)[-1] == "ghost"
+    assert CATALOGUE["ghost"] is spec
+    monkeypatch.setitem(CATALOGUE, "get_key", spec)  # an existing entry keeps its place
+    assert list(CATALOGUE)[: len(NAMES)] == list(NAMES)
+    monkeypatch.undo()
+    assert "ghost" not in CATALOGUE
+    assert list(CATALOGUE) == list(NAMES)
+    with pytest.raises(KeyError):
+        del CATALOGUE["no_such_action"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from importlib import import_module
 
 from redis_rooms_pkg.actions.base import ActionResponse, ActionSpec, TokensSchema
@@ -40,13 +40,14 @@ NAMES = (
 )
 
 
-class Catalogue(Mapping[str, ActionSpec]):
-    """The actions by name. An action's module is imported the first time it is looked up, so
-    an engine that imports the addon pays only for the actions its workflows run (see
-    docs/benchmarks.md, import time); iterating, ``in`` and ``len`` import nothing."""
+class Catalogue(MutableMapping[str, ActionSpec]):
+    """The actions by name, in order. An action's module is imported the first time it is looked
+    up, so an engine that imports the addon pays only for the actions its workflows run (see
+    docs/benchmarks.md, import time); iterating, ``in`` and ``len`` import nothing. Like the
+    dict it replaces, entries can be set and deleted (tests do)."""
 
     def __init__(self, names: Iterable[str]) -> None:
-        self._names = tuple(names)
+        self._names = list(names)
         self._specs: dict[str, ActionSpec] = {}
 
     def __getitem__(self, name: str) -> ActionSpec:
@@ -56,6 +57,17 @@ class Catalogue(Mapping[str, ActionSpec]):
                 raise KeyError(name)
             spec = self._specs[name] = import_module(f"{__name__}.{name}").SPEC
         return spec
+
+    def __setitem__(self, name: str, spec: ActionSpec) -> None:
+        if name not in self._names:
+            self._names.append(name)
+        self._specs[name] = spec
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self._names:
+            raise KeyError(name)
+        self._names.remove(name)
+        self._specs.pop(name, None)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
