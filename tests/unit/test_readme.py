@@ -192,3 +192,12 @@ def test_actions_table_matches_the_catalogue_flags() -> None:
         expected += " (destructive)" if spec.destructive else ""
         assert access == expected, name
         assert summary, name
+
+
+def test_contents_lists_every_top_level_section() -> None:
+    listed = re.findall(r"^- \[(.+?)\]\(#([\w-]+)\)$", section("Contents"), re.M)
+    headings = re.findall(r"^## (.+)$", README, re.M)
+    expected = [h for h in headings if h not in ("Overview", "Quickstart", "Contents")]
+    assert [title for title, _ in listed] == expected
+    for title, anchor in listed:
+        assert anchor == re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
