@@ -9,14 +9,35 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from redis_rooms_pkg.addon import RedisRoomsAddon
-from redis_rooms_pkg.workflow import run_workflow
+from redis_rooms_pkg.workflow import redis_addon_entries, run_workflow
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 FlowAddons = Callable[[dict], dict[str, RedisRoomsAddon]]
+
+
+def flow_addons_with(retarget: Callable[[dict], dict], **credentials: str) -> Iterator[FlowAddons]:
+    """Fixture body: build each workflow's own addon entries with only their ``config``
+    retargeted (mode, host, nodes...), credentials passed as the engine does; close them after."""
+    made: list[RedisRoomsAddon] = []
+
+    def build(workflow: dict) -> dict[str, RedisRoomsAddon]:
+        addons = {}
+        for addon_id, entry in redis_addon_entries(workflow).items():
+            addon = RedisRoomsAddon()
+            assert addon.loadAddonConfig({**entry, "config": retarget(dict(entry["config"]))})
+            if credentials:
+                assert addon.loadCredentials(**credentials)
+            made.append(addon)
+            addons[addon_id] = addon
+        return addons
+
+    yield build
+    for addon in made:
+        addon.close()
 
 
 def load(name: str) -> dict:

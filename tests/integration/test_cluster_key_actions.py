@@ -12,9 +12,8 @@ from conftest import PASSWORD
 from deployments import RedisCluster
 from key_action_cases import *  # noqa: F403 - the shared cases, collected here
 from redis_rooms_pkg.addon import RedisRoomsAddon
-from redis_rooms_pkg.workflow import redis_addon_entries
 from use_case_cases import *  # noqa: F403 - the README's workflows, collected here
-from use_case_cases import FlowAddons
+from use_case_cases import FlowAddons, flow_addons_with
 
 
 @pytest.fixture
@@ -52,20 +51,9 @@ def test_max_value_bytes_on_cluster(make: Callable[..., RedisRoomsAddon], check:
 @pytest.fixture
 def flow_addons(cluster: RedisCluster) -> Iterator[FlowAddons]:
     """The workflows' own addon entries with only the mode and nodes changed."""
-    made: list[RedisRoomsAddon] = []
 
-    def build(workflow: dict) -> dict[str, RedisRoomsAddon]:
-        addons = {}
-        for addon_id, entry in redis_addon_entries(workflow).items():
-            config = {**entry["config"], "mode": "cluster", "startup_nodes": cluster.startup_nodes}
-            config = {k: v for k, v in config.items() if k not in ("host", "port", "db")}
-            addon = RedisRoomsAddon()
-            assert addon.loadAddonConfig({**entry, "config": config})
-            assert addon.loadCredentials(redis_password=PASSWORD)
-            made.append(addon)
-            addons[addon_id] = addon
-        return addons
+    def retarget(config: dict) -> dict:
+        config = {k: v for k, v in config.items() if k not in ("host", "port", "db")}
+        return {**config, "mode": "cluster", "startup_nodes": cluster.startup_nodes}
 
-    yield build
-    for addon in made:
-        addon.close()
+    yield from flow_addons_with(retarget, redis_password=PASSWORD)

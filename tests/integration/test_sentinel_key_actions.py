@@ -12,9 +12,8 @@ from conftest import PASSWORD, SENTINEL_PASSWORD
 from deployments import SentinelDeployment
 from key_action_cases import *  # noqa: F403 - the shared cases, collected here
 from redis_rooms_pkg.addon import RedisRoomsAddon
-from redis_rooms_pkg.workflow import redis_addon_entries
 from use_case_cases import *  # noqa: F403 - the README's workflows, collected here
-from use_case_cases import FlowAddons
+from use_case_cases import FlowAddons, flow_addons_with
 
 SERVICE = {"mode": "sentinel", "sentinel_master": "rooms"}
 
@@ -54,22 +53,11 @@ def test_max_value_bytes_via_sentinel(make: Callable[..., RedisRoomsAddon], chec
 @pytest.fixture
 def flow_addons(sentinel_primary: SentinelDeployment) -> Iterator[FlowAddons]:
     """The workflows' own addon entries with only the mode and sentinels changed."""
-    made: list[RedisRoomsAddon] = []
 
-    def build(workflow: dict) -> dict[str, RedisRoomsAddon]:
-        addons = {}
-        for addon_id, entry in redis_addon_entries(workflow).items():
-            config = {**entry["config"], **SERVICE, "sentinels": sentinel_primary.addresses}
-            config = {k: v for k, v in config.items() if k not in ("host", "port")}
-            addon = RedisRoomsAddon()
-            assert addon.loadAddonConfig({**entry, "config": config})
-            assert addon.loadCredentials(
-                redis_password=PASSWORD, redis_sentinel_password=SENTINEL_PASSWORD
-            )
-            made.append(addon)
-            addons[addon_id] = addon
-        return addons
+    def retarget(config: dict) -> dict:
+        config = {k: v for k, v in config.items() if k not in ("host", "port")}
+        return {**config, **SERVICE, "sentinels": sentinel_primary.addresses}
 
-    yield build
-    for addon in made:
-        addon.close()
+    yield from flow_addons_with(
+        retarget, redis_password=PASSWORD, redis_sentinel_password=SENTINEL_PASSWORD
+    )
