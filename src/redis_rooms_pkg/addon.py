@@ -306,9 +306,12 @@ class RedisRoomsAddon:
             self._log.warning("{} failed ({}): {}", name, code, message)
             # Echo the step's names (key, channel...) into the failed output; never "message",
             # which is the output's status text (publish has a "message" parameter).
-            fields = set(spec.output.model_fields) - {"message"}
-            echo = {f: v for f, v in params.items() if f in fields}
-            echo = {f: v for f, v in echo.items() if isinstance(v, str)}
+            fields = spec.output.model_fields
+            echo = {
+                f: v
+                for f, v in params.items()
+                if f in fields and f != "message" and isinstance(v, str)
+            }
             return ActionResponse(
                 output=spec.output(message=message, **echo), message=message, code=code
             )
