@@ -3,6 +3,9 @@
 # No ``from __future__ import annotations`` here: agent addons build tool schemas from these
 # signatures (inspect.signature + pydantic.create_model) and need real types, not strings.
 
+import difflib
+import functools
+import inspect
 import threading
 from collections.abc import Callable
 from typing import Any, Literal
@@ -26,6 +29,48 @@ from redis_rooms_pkg.services.client import (
 from redis_rooms_pkg.services.credentials import Credentials
 
 Observer = Callable[..., Any]
+
+
+def action(method: Callable[..., ActionResponse]) -> Callable[..., ActionResponse]:
+    """Make ``method`` (a signature and a docstring) the engine's entry to the action of its name.
+
+    The signature stays what agents read (``inspect.signature`` follows ``__wrapped__``), but a
+    call never raises into the engine: arguments the signature does not take answer 400 naming
+    them (with a "did you mean"); missing ones answer 400 from the action's input model.
+    """
+    name = method.__name__
+    names = tuple(inspect.signature(method).parameters)[1:]  # without self
+    accepted = frozenset(names)
+
+    @functools.wraps(method)
+    def call(self: "RedisRoomsAddon", *args: Any, **kwargs: Any) -> ActionResponse:
+        if args:  # rare: the engine and agents pass keywords
+            named = dict(zip(names, args, strict=False))
+            if len(args) > len(names) or not named.keys().isdisjoint(kwargs):
+                return self._failed(name, kwargs, 400, _positional_problem(name, names, args))
+            kwargs = {**named, **kwargs}
+        if not accepted.issuperset(kwargs):
+            return self._failed(name, kwargs, 400, _unknown_problem(name, names, kwargs))
+        return self._dispatch(name, kwargs)
+
+    return call
+
+
+def _unknown_problem(name: str, names: tuple[str, ...], given: dict[str, Any]) -> str:
+    parts = []
+    for unknown in sorted(set(given) - set(names), key=str):
+        close = difflib.get_close_matches(str(unknown), names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        parts.append(f"unknown parameter {str(unknown)!r}{hint}")
+    return f"invalid input: {'; '.join(parts)}; {name} takes: {', '.join(names)}"
+
+
+def _positional_problem(name: str, names: tuple[str, ...], args: tuple[Any, ...]) -> str:
+    return (
+        f"invalid input: {name} got {len(args)} positional argument(s) for its "
+        f"{len(names)} parameter(s) ({', '.join(names)}), or a parameter given twice; "
+        "pass parameters by name"
+    )
 
 
 class RedisRoomsAddon:
@@ -131,6 +176,7 @@ class RedisRoomsAddon:
 
     # --- actions ----------------------------------------------------------------------------
 
+    @action
     def set_key(
         self,
         key: str,
@@ -144,18 +190,18 @@ class RedisRoomsAddon:
         encoding: Encoding = "text",
     ) -> ActionResponse:
         """Store a value in Redis at a key, optionally expiring after ex seconds."""
-        return self._dispatch("set_key", _given(locals()))
 
+    @action
     def get_key(
         self, key: str, with_ttl: bool = False, encoding: Encoding = "text"
     ) -> ActionResponse:
         """Read the value stored at a key; found is false when the key does not exist."""
-        return self._dispatch("get_key", _given(locals()))
 
+    @action
     def delete_key(self, key: str | None = None, keys: list[str] | None = None) -> ActionResponse:
         """Remove a key (or a list of keys); deleted is false when none existed."""
-        return self._dispatch("delete_key", _given(locals()))
 
+    @action
     def list_keys(
         self,
         pattern: str = "*",
@@ -165,26 +211,26 @@ class RedisRoomsAddon:
         encoding: Encoding = "text",
     ) -> ActionResponse:
         """List the keys matching a glob pattern, a page at a time (SCAN, never KEYS)."""
-        return self._dispatch("list_keys", _given(locals()))
 
+    @action
     def exists_key(self, keys: list[str]) -> ActionResponse:
         """Tell which of the given keys exist (exists per key, count of those that do)."""
-        return self._dispatch("exists_key", _given(locals()))
 
+    @action
     def expire_key(
         self, key: str, ex: int | None = None, px: int | None = None, persist: bool = False
     ) -> ActionResponse:
         """Set a key's expiry (ex seconds or px milliseconds) or remove it (persist)."""
-        return self._dispatch("expire_key", _given(locals()))
 
+    @action
     def get_ttl(self, key: str) -> ActionResponse:
         """Read a key's time to live in seconds (-1: never expires; found false if absent)."""
-        return self._dispatch("get_ttl", _given(locals()))
 
+    @action
     def get_many(self, keys: list[str], encoding: Encoding = "text") -> ActionResponse:
         """Read several keys in one round trip (values per key, null when absent)."""
-        return self._dispatch("get_many", _given(locals()))
 
+    @action
     def set_many(
         self,
         items: dict[str, Any],
@@ -193,24 +239,24 @@ class RedisRoomsAddon:
         encoding: Encoding = "text",
     ) -> ActionResponse:
         """Store several keys in one round trip, optionally expiring and only if absent (nx)."""
-        return self._dispatch("set_many", _given(locals()))
 
+    @action
     def delete_matching(
         self, pattern: str, limit: int = 10000, allow_all: bool = False
     ) -> ActionResponse:
         """Delete the keys matching a glob pattern, at most limit per call (SCAN + UNLINK)."""
-        return self._dispatch("delete_matching", _given(locals()))
 
     # --- workflow building blocks -----------------------------------------------------------
 
+    @action
     def increment(self, key: str, by: int | float = 1, ex: int | None = None) -> ActionResponse:
         """Add to a counter atomically (by may be negative or a float); ex applies on creation."""
-        return self._dispatch("increment", _given(locals()))
 
+    @action
     def rate_limit(self, key: str, limit: int, window_s: float) -> ActionResponse:
         """Count a call against a sliding-window limit; allowed is false once limit is reached."""
-        return self._dispatch("rate_limit", _given(locals()))
 
+    @action
     def list_push(
         self,
         key: str,
@@ -220,8 +266,8 @@ class RedisRoomsAddon:
         ex: int | None = None,
     ) -> ActionResponse:
         """Push values onto a list (a queue), optionally capped at max_length and expiring."""
-        return self._dispatch("list_push", _given(locals()))
 
+    @action
     def list_pop(
         self,
         key: str,
@@ -230,44 +276,44 @@ class RedisRoomsAddon:
         wait_s: float = 0,
     ) -> ActionResponse:
         """Take up to count values off a list, waiting up to wait_s seconds when it is empty."""
-        return self._dispatch("list_pop", _given(locals()))
 
+    @action
     def list_range(self, key: str, start: int = 0, stop: int = -1) -> ActionResponse:
         """Read a list from start to stop, both included (negative indexes count from the end)."""
-        return self._dispatch("list_range", _given(locals()))
 
+    @action
     def list_length(self, key: str) -> ActionResponse:
         """Count the values of a list (0 when it does not exist)."""
-        return self._dispatch("list_length", _given(locals()))
 
+    @action
     def hash_set(self, key: str, fields: dict[str, Any], ex: int | None = None) -> ActionResponse:
         """Set fields of a hash (a record), optionally expiring it after ex seconds."""
-        return self._dispatch("hash_set", _given(locals()))
 
+    @action
     def hash_get(self, key: str, fields: list[str] | None = None) -> ActionResponse:
         """Read fields of a hash (all fields when none are named); found is false if absent."""
-        return self._dispatch("hash_get", _given(locals()))
 
+    @action
     def hash_delete(self, key: str, fields: list[str]) -> ActionResponse:
         """Remove fields from a hash; deleted_count says how many existed."""
-        return self._dispatch("hash_delete", _given(locals()))
 
+    @action
     def publish(self, channel: str, message: Any) -> ActionResponse:
         """Publish a message on a channel; receivers counts the subscribers that got it."""
-        return self._dispatch("publish", _given(locals()))
 
+    @action
     def acquire_lock(self, name: str, ttl_ms: int, wait_s: float = 0) -> ActionResponse:
         """Take a named lock for ttl_ms milliseconds, waiting up to wait_s; returns its token."""
-        return self._dispatch("acquire_lock", _given(locals()))
 
+    @action
     def release_lock(self, name: str, token: str) -> ActionResponse:
         """Release a lock held with token; a stale token never frees another holder's lock."""
-        return self._dispatch("release_lock", _given(locals()))
 
+    @action
     def extend_lock(self, name: str, token: str, ttl_ms: int) -> ActionResponse:
         """Reset a held lock's lifetime to ttl_ms; refused unless the token still holds it."""
-        return self._dispatch("extend_lock", _given(locals()))
 
+    @action
     def history_append(
         self,
         session_id: str,
@@ -276,19 +322,18 @@ class RedisRoomsAddon:
         ex: int | None = None,
     ) -> ActionResponse:
         """Append messages to a session's chat history, keeping the newest max_messages."""
-        return self._dispatch("history_append", _given(locals()))
 
+    @action
     def history_get(self, session_id: str, last: int | None = None) -> ActionResponse:
         """Read a session's chat history, oldest first (only the newest last when given)."""
-        return self._dispatch("history_get", _given(locals()))
 
+    @action
     def history_clear(self, session_id: str) -> ActionResponse:
         """Forget a session's chat history; cleared is false when there was none."""
-        return self._dispatch("history_clear", _given(locals()))
 
+    @action
     def server_info(self, section: Section | None = None) -> ActionResponse:
         """Report the server's version, role, memory, clients and keyspace (raw section on ask)."""
-        return self._dispatch("server_info", _given(locals()))
 
     # --- dispatch ---------------------------------------------------------------------------
 
@@ -302,21 +347,15 @@ class RedisRoomsAddon:
             validated = validate(spec.input, params)
             output = spec.run(self.context(), validated)
         except Exception as exc:
-            code, message = self._describe(exc, name)
-            self._log.warning("{} failed ({}): {}", name, code, message)
-            # Echo the step's names (key, channel...) into the failed output; never "message",
-            # which is the output's status text (publish has a "message" parameter).
-            fields = spec.output.model_fields
-            echo = {
-                f: v
-                for f, v in params.items()
-                if f in fields and f != "message" and isinstance(v, str)
-            }
-            return ActionResponse(
-                output=spec.output(message=message, **echo), message=message, code=code
-            )
+            return self._failed(name, params, *self._describe(exc, name))
         self._log.debug("{} ok", name)
         return validate(ActionResponse, {"output": output, "message": output.message, "code": 200})
+
+    def _failed(self, name: str, params: dict[str, Any], code: int, message: str) -> ActionResponse:
+        """A failed step's response: its code and message, and an output stating no facts."""
+        self._log.warning("{} failed ({}): {}", name, code, message)
+        output = CATALOGUE[name].output.failed(message, params)
+        return ActionResponse(output=output, message=message, code=code)
 
     def _describe(self, exc: BaseException, action: str = "") -> tuple[int, str]:
         if self.config is None:
@@ -324,13 +363,6 @@ class RedisRoomsAddon:
         return errors.describe(
             exc, self.config.describe_target(), self.config.socket_timeout, action
         )
-
-
-def _given(arguments: dict[str, Any]) -> dict[str, Any]:
-    """An action method's arguments (its ``locals()`` before anything else) without ``self``."""
-    given = dict(arguments)  # a copy made in C: this runs for every action
-    given.pop("self", None)
-    return given
 
 
 def _fakeredis_available() -> bool:

@@ -38,8 +38,8 @@ class AcquireLockInput(ActionInput):
 
 
 class AcquireLockOutput(ActionOutput):
-    name: str = Field(default="", description="Lock name (its Redis key)")
-    acquired: bool = Field(default=False, description="Whether this call got the lock")
+    name: str | None = Field(default="", description="Lock name (its Redis key)")
+    acquired: bool | None = Field(default=False, description="Whether this call got the lock")
     token: str | None = Field(
         default=None, description="Proof of ownership for release_lock and extend_lock"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -58,11 +58,27 @@ class ActionInput(BaseModel):
 
 
 class ActionOutput(BaseModel):
-    """Base of action outputs: every field has a default so a failed step still has an output."""
+    """Base of action outputs. Every field but ``message`` (and set_key's ``success``) admits
+    null: a failed step's output states no fact the addon does not know (see :meth:`failed`)."""
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
     message: str = Field(default="", description="Status message")
+
+    @classmethod
+    def failed(cls, message: str, given: Mapping[str, Any]) -> ActionOutput:
+        """The output of a failed step: its message, the names the step was given (key,
+        channel...) echoed back, and null for every fact (found, written, count...): a later
+        step's condition must not read a failure as "absent", "denied" or "0"."""
+        values: dict[str, Any] = dict.fromkeys(cls.model_fields)
+        for name, value in given.items():
+            # "message" is the output's status text (publish also has a "message" parameter)
+            if name in values and name != "message" and isinstance(value, str):
+                values[name] = value
+        values["message"] = message
+        if "success" in values:
+            values["success"] = False  # whether the step succeeded: it did not
+        return validate(cls, values)
 
 
 _GLOB_SPECIAL = str.maketrans({c: "\\" + c for c in "*?[]\\"})

@@ -28,11 +28,11 @@ class DeleteKeyInput(ActionInput):
 
 
 class DeleteKeyOutput(ActionOutput):
-    key: str = Field(default="", description="Redis key that was deleted")
-    deleted: bool = Field(
+    key: str | None = Field(default="", description="Redis key that was deleted")
+    deleted: bool | None = Field(
         default=False, description="Whether the key existed and was deleted (with keys: any)"
     )
-    deleted_count: int = Field(
+    deleted_count: int | None = Field(
         default=0, description="Number of keys that existed and were deleted"
     )
 

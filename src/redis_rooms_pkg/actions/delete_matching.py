@@ -36,8 +36,8 @@ class DeleteMatchingInput(ActionInput):
 
 
 class DeleteMatchingOutput(ActionOutput):
-    deleted_count: int = Field(default=0, description="Number of keys deleted")
-    truncated: bool = Field(
+    deleted_count: int | None = Field(default=0, description="Number of keys deleted")
+    truncated: bool | None = Field(
         default=False, description="Whether matching keys may remain because limit was reached"
     )
 

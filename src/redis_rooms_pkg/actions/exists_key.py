@@ -12,8 +12,10 @@ class ExistsKeyInput(ActionInput):
 
 
 class ExistsKeyOutput(ActionOutput):
-    exists: dict[str, bool] = Field(default_factory=dict, description="key -> whether it exists")
-    count: int = Field(default=0, description="Number of the given keys that exist")
+    exists: dict[str, bool] | None = Field(
+        default_factory=dict, description="key -> whether it exists"
+    )
+    count: int | None = Field(default=0, description="Number of the given keys that exist")
 
 
 def exists_each(ctx: ActionContext, names: list[str]) -> list[bool]:

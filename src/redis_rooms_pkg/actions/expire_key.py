@@ -37,8 +37,8 @@ class ExpireKeyInput(ActionInput):
 
 
 class ExpireKeyOutput(ActionOutput):
-    key: str = Field(default="", description="Redis key whose expiry was changed")
-    updated: bool = Field(
+    key: str | None = Field(default="", description="Redis key whose expiry was changed")
+    updated: bool | None = Field(
         default=False,
         description="Whether the expiry changed (false: key absent, or persist on a key "
         "without expiry)",

@@ -34,8 +34,8 @@ class ExtendLockInput(ActionInput):
 
 
 class ExtendLockOutput(ActionOutput):
-    name: str = Field(default="", description="Lock name (its Redis key)")
-    extended: bool = Field(
+    name: str | None = Field(default="", description="Lock name (its Redis key)")
+    extended: bool | None = Field(
         default=False, description="Whether the lock was held with this token and now lasts ttl_ms"
     )
 

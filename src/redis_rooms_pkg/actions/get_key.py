@@ -27,9 +27,9 @@ class GetKeyInput(ActionInput):
 
 
 class GetKeyOutput(ActionOutput):
-    key: str = Field(default="", description="Redis key that was retrieved")
+    key: str | None = Field(default="", description="Redis key that was retrieved")
     value: str | None = Field(default=None, description="Value stored at the key (null if absent)")
-    found: bool = Field(default=False, description="Whether the key was found")
+    found: bool | None = Field(default=False, description="Whether the key was found")
     data: Any = Field(
         default=None, description='With encoding "json": the parsed value (null otherwise)'
     )

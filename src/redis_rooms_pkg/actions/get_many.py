@@ -26,10 +26,10 @@ class GetManyInput(ActionInput):
 
 
 class GetManyOutput(ActionOutput):
-    values: dict[str, str | None] = Field(
+    values: dict[str, str | None] | None = Field(
         default_factory=dict, description="key -> value (null when absent or not a string key)"
     )
-    found_count: int = Field(default=0, description="Number of keys that had a value")
+    found_count: int | None = Field(default=0, description="Number of keys that had a value")
     data: dict[str, Any] | None = Field(
         default=None, description='With encoding "json": key -> parsed value (null if absent)'
     )

@@ -19,8 +19,8 @@ class GetTtlInput(ActionInput):
 
 
 class GetTtlOutput(ActionOutput):
-    key: str = Field(default="", description="Redis key that was looked at")
-    found: bool = Field(default=False, description="Whether the key exists")
+    key: str | None = Field(default="", description="Redis key that was looked at")
+    found: bool | None = Field(default=False, description="Whether the key exists")
     ttl: int | None = Field(
         default=None, description="Seconds left, -1 when the key never expires (null if absent)"
     )

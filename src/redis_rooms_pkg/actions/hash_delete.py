@@ -26,8 +26,8 @@ class HashDeleteInput(ActionInput):
 
 
 class HashDeleteOutput(ActionOutput):
-    key: str = Field(default="", description="Hash key")
-    deleted_count: int = Field(
+    key: str | None = Field(default="", description="Hash key")
+    deleted_count: int | None = Field(
         default=0, description="Number of fields that existed and were removed"
     )
 

@@ -51,11 +51,11 @@ class HashGetInput(ActionInput):
 
 
 class HashGetOutput(ActionOutput):
-    key: str = Field(default="", description="Hash key")
-    values: dict[str, str | None] = Field(
+    key: str | None = Field(default="", description="Hash key")
+    values: dict[str, str | None] | None = Field(
         default_factory=dict, description="Field -> value (null for a named field that is absent)"
     )
-    found: bool = Field(default=False, description="Whether the hash exists")
+    found: bool | None = Field(default=False, description="Whether the hash exists")
 
 
 def hash_get(ctx: ActionContext, params: HashGetInput) -> HashGetOutput:

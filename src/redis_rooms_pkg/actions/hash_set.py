@@ -51,8 +51,8 @@ class HashSetInput(ActionInput):
 
 
 class HashSetOutput(ActionOutput):
-    key: str = Field(default="", description="Hash key")
-    added: int = Field(default=0, description="Number of fields that did not exist before")
+    key: str | None = Field(default="", description="Hash key")
+    added: int | None = Field(default=0, description="Number of fields that did not exist before")
 
 
 def hash_set(ctx: ActionContext, params: HashSetInput) -> HashSetOutput:

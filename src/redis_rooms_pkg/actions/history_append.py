@@ -57,9 +57,9 @@ class HistoryAppendInput(ActionInput):
 
 
 class HistoryAppendOutput(ActionOutput):
-    session_id: str = Field(default="", description="Conversation id")
-    key: str = Field(default="", description="Redis key of the history list")
-    length: int = Field(
+    session_id: str | None = Field(default="", description="Conversation id")
+    key: str | None = Field(default="", description="Redis key of the history list")
+    length: int | None = Field(
         default=0, description="Messages in the history after the append (and trim)"
     )
 

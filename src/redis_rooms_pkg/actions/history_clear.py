@@ -13,8 +13,8 @@ class HistoryClearInput(ActionInput):
 
 
 class HistoryClearOutput(ActionOutput):
-    session_id: str = Field(default="", description="Conversation id")
-    cleared: bool = Field(default=False, description="Whether there was a history to forget")
+    session_id: str | None = Field(default="", description="Conversation id")
+    cleared: bool | None = Field(default=False, description="Whether there was a history to forget")
 
 
 def history_clear(ctx: ActionContext, params: HistoryClearInput) -> HistoryClearOutput:

@@ -27,12 +27,12 @@ class HistoryGetInput(ActionInput):
 
 
 class HistoryGetOutput(ActionOutput):
-    session_id: str = Field(default="", description="Conversation id")
-    messages: list[dict[str, Any]] = Field(
+    session_id: str | None = Field(default="", description="Conversation id")
+    messages: list[dict[str, Any]] | None = Field(
         default_factory=list, description="Messages, oldest first"
     )
-    count: int = Field(default=0, description="Number of messages returned")
-    found: bool = Field(default=False, description="Whether the session has a history")
+    count: int | None = Field(default=0, description="Number of messages returned")
+    found: bool | None = Field(default=False, description="Whether the session has a history")
 
 
 def history_get(ctx: ActionContext, params: HistoryGetInput) -> HistoryGetOutput:

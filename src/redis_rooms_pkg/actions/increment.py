@@ -54,11 +54,11 @@ class IncrementInput(ActionInput):
 
 
 class IncrementOutput(ActionOutput):
-    key: str = Field(default="", description="Counter key")
+    key: str | None = Field(default="", description="Counter key")
     value: int | float | None = Field(
         default=None, description="Counter value after the increment (a float when by is)"
     )
-    created: bool = Field(default=False, description="Whether this call created the counter")
+    created: bool | None = Field(default=False, description="Whether this call created the counter")
 
 
 def increment(ctx: ActionContext, params: IncrementInput) -> IncrementOutput:

@@ -50,12 +50,12 @@ class ListKeysInput(ActionInput):
 
 
 class ListKeysOutput(ActionOutput):
-    keys: list[str] = Field(default_factory=list, description="Keys matching the pattern")
-    count: int = Field(default=0, description="Number of keys found")
-    cursor: str = Field(
+    keys: list[str] | None = Field(default_factory=list, description="Keys matching the pattern")
+    count: int | None = Field(default=0, description="Number of keys found")
+    cursor: str | None = Field(
         default="0", description='Pass it back to get the next page; "0" when the scan is complete'
     )
-    truncated: bool = Field(
+    truncated: bool | None = Field(
         default=False, description="Whether more keys may match (call again with cursor)"
     )
     values: dict[str, str | None] | None = Field(

@@ -12,8 +12,10 @@ class ListLengthInput(ActionInput):
 
 
 class ListLengthOutput(ActionOutput):
-    key: str = Field(default="", description="List key")
-    length: int = Field(default=0, description="Number of values (0 when the list does not exist)")
+    key: str | None = Field(default="", description="List key")
+    length: int | None = Field(
+        default=0, description="Number of values (0 when the list does not exist)"
+    )
 
 
 def list_length(ctx: ActionContext, params: ListLengthInput) -> ListLengthOutput:

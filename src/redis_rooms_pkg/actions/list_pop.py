@@ -43,9 +43,9 @@ class ListPopInput(ActionInput):
 
 
 class ListPopOutput(ActionOutput):
-    key: str = Field(default="", description="List key")
-    values: list[str] = Field(default_factory=list, description="Values taken, in pop order")
-    found: bool = Field(default=False, description="Whether any value was taken")
+    key: str | None = Field(default="", description="List key")
+    values: list[str] | None = Field(default_factory=list, description="Values taken, in pop order")
+    found: bool | None = Field(default=False, description="Whether any value was taken")
 
 
 def block_slice(socket_timeout: float | None) -> float:

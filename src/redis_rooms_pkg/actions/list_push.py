@@ -47,8 +47,10 @@ class ListPushInput(ActionInput):
 
 
 class ListPushOutput(ActionOutput):
-    key: str = Field(default="", description="List key")
-    length: int = Field(default=0, description="Length of the list after the push (and trim)")
+    key: str | None = Field(default="", description="List key")
+    length: int | None = Field(
+        default=0, description="Length of the list after the push (and trim)"
+    )
 
 
 def list_push(ctx: ActionContext, params: ListPushInput) -> ListPushOutput:

@@ -28,9 +28,9 @@ class ListRangeInput(ActionInput):
 
 
 class ListRangeOutput(ActionOutput):
-    key: str = Field(default="", description="List key")
-    values: list[str] = Field(default_factory=list, description="Values from start to stop")
-    count: int = Field(default=0, description="Number of values returned")
+    key: str | None = Field(default="", description="List key")
+    values: list[str] | None = Field(default_factory=list, description="Values from start to stop")
+    count: int | None = Field(default=0, description="Number of values returned")
 
 
 def list_range(ctx: ActionContext, params: ListRangeInput) -> ListRangeOutput:

@@ -23,8 +23,8 @@ class PublishInput(ActionInput):
 
 
 class PublishOutput(ActionOutput):
-    channel: str = Field(default="", description="Channel the message was sent to")
-    receivers: int = Field(default=0, description="Number of subscribers that received it")
+    channel: str | None = Field(default="", description="Channel the message was sent to")
+    receivers: int | None = Field(default=0, description="Number of subscribers that received it")
 
 
 def publish(ctx: ActionContext, params: PublishInput) -> PublishOutput:

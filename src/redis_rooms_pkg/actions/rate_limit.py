@@ -59,10 +59,12 @@ class RateLimitInput(ActionInput):
 
 
 class RateLimitOutput(ActionOutput):
-    key: str = Field(default="", description="Rate-limit key")
-    allowed: bool = Field(default=False, description="Whether this call may go ahead")
-    remaining: int = Field(default=0, description="Calls still allowed in the current window")
-    reset_in: float = Field(
+    key: str | None = Field(default="", description="Rate-limit key")
+    allowed: bool | None = Field(default=False, description="Whether this call may go ahead")
+    remaining: int | None = Field(
+        default=0, description="Calls still allowed in the current window"
+    )
+    reset_in: float | None = Field(
         default=0.0,
         description="Seconds until the oldest counted call leaves the window (one more is allowed)",
     )

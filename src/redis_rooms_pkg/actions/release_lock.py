@@ -26,8 +26,8 @@ class ReleaseLockInput(ActionInput):
 
 
 class ReleaseLockOutput(ActionOutput):
-    name: str = Field(default="", description="Lock name (its Redis key)")
-    released: bool = Field(
+    name: str | None = Field(default="", description="Lock name (its Redis key)")
+    released: bool | None = Field(
         default=False, description="Whether the lock was held with this token and is now free"
     )
 

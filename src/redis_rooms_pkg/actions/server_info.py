@@ -43,14 +43,16 @@ class ServerInfoInput(ActionInput):
 
 
 class ServerInfoOutput(ActionOutput):
-    version: str = Field(default="", description="Redis version (redis_version)")
-    mode: str = Field(default="", description='"standalone", "sentinel" or "cluster" (redis_mode)')
-    role: str = Field(default="", description='"master" or "slave" (a replica)')
-    used_memory: int = Field(default=0, description="Memory used by the data set, in bytes")
-    used_memory_human: str = Field(default="", description="used_memory, human-readable")
-    connected_clients: int = Field(default=0, description="Client connections open now")
-    uptime_s: int = Field(default=0, description="Seconds since the server started")
-    keyspace: dict[str, dict[str, int]] = Field(
+    version: str | None = Field(default="", description="Redis version (redis_version)")
+    mode: str | None = Field(
+        default="", description='"standalone", "sentinel" or "cluster" (redis_mode)'
+    )
+    role: str | None = Field(default="", description='"master" or "slave" (a replica)')
+    used_memory: int | None = Field(default=0, description="Memory used by the data set, in bytes")
+    used_memory_human: str | None = Field(default="", description="used_memory, human-readable")
+    connected_clients: int | None = Field(default=0, description="Client connections open now")
+    uptime_s: int | None = Field(default=0, description="Seconds since the server started")
+    keyspace: dict[str, dict[str, int]] | None = Field(
         default_factory=dict,
         description='Per database: {"keys": n, "expires": n, "avg_ttl": ms} (whole database)',
     )

@@ -62,9 +62,9 @@ class SetKeyInput(ActionInput):
 
 
 class SetKeyOutput(ActionOutput):
-    key: str = Field(default="", description="Redis key that was set")
+    key: str | None = Field(default="", description="Redis key that was set")
     success: bool = Field(default=False, description="Whether the operation was successful")
-    written: bool = Field(
+    written: bool | None = Field(
         default=False, description="Whether the value was stored (false when nx or xx prevented it)"
     )
     previous: str | None = Field(

@@ -33,9 +33,9 @@ class SetManyInput(ActionInput):
 
 
 class SetManyOutput(ActionOutput):
-    count: int = Field(default=0, description="Number of keys written")
+    count: int | None = Field(default=0, description="Number of keys written")
     success: bool = Field(default=False, description="Whether the operation was successful")
-    skipped: list[str] = Field(
+    skipped: list[str] | None = Field(
         default_factory=list, description="With nx: the keys left alone because they existed"
     )
 
