@@ -7,7 +7,7 @@ POETRY ?= $(or $(shell command -v poetry 2>/dev/null),.tools/bin/poetry)
 export POETRY_VIRTUALENVS_IN_PROJECT := true
 export POETRY_NO_INTERACTION := 1
 
-.PHONY: install demo test lint format redis-server bench bench-quick clean
+.PHONY: install demo test lint format redis-server bench bench-quick docs clean
 
 .tools/bin/poetry:
 	$(PYTHON) -m venv .tools
@@ -43,6 +43,11 @@ bench: install redis-server
 
 bench-quick: ARGS = --quick
 bench-quick: bench
+
+# docs/actions.md, the README's actions table and docs/configuration.md's field tables, from the
+# code (a test fails when they are stale).
+docs: install
+	$(POETRY) run python -m redis_rooms_pkg.cli.reference
 
 format: install
 	$(POETRY) run ruff check --fix .

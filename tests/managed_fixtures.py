@@ -17,27 +17,28 @@ import pytest
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from servers import Certificates, TLSRedisServer, UnixRedisServer
 
-README = Path(__file__).parents[1] / "README.md"
+ROOT = Path(__file__).parents[1]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]  # where examples are shown
 TLS_PASSWORD = "tls-Pw7#managed-secret"  # the TLS servers' password
 
 
 def readme_example(
     name: str, swap: dict[str, Any] | None = None, add: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The README's addon entry ``<!-- example: name -->``.
+    """The documented addon entry ``<!-- example: name -->`` (README.md or a page of docs/).
 
     ``swap`` replaces options the example has (host, port, file paths: the test servers' own);
     ``add`` sets test-only knobs (short timeouts) the example does not show.
     """
-    text = README.read_text()
+    text = "\n".join(page.read_text() for page in DOCS)
     match = re.search(rf"<!-- example: {re.escape(name)} -->\s*```json\n(.*?)```", text, re.S)
-    assert match, f"README has no example {name!r}"
+    assert match, f"no documented example {name!r}"
     example = json.loads(match.group(1))
     swap, add = swap or {}, add or {}
     missing = sorted(set(swap) - set(example["config"]))
-    assert not missing, f"README example {name!r} has no option(s) {missing} to swap"
+    assert not missing, f"example {name!r} has no option(s) {missing} to swap"
     clash = sorted(set(add) & set(example["config"]))
-    assert not clash, f"README example {name!r} already sets {clash}: swap them instead"
+    assert not clash, f"example {name!r} already sets {clash}: swap them instead"
     example["config"] = {**example["config"], **swap, **add}
     return example
 

@@ -189,7 +189,11 @@ class RedisRoomsAddon:
         get_previous: bool = False,
         encoding: Encoding = "text",
     ) -> ActionResponse:
-        """Store a value in Redis at a key, optionally expiring after ex seconds."""
+        """Store a value in Redis at a key, optionally expiring after ex seconds.
+
+        One atomic `SET` command: value, expiry and condition are applied together (never `SET`
+        then `EXPIRE`).
+        """
 
     @action
     def get_key(
@@ -199,7 +203,10 @@ class RedisRoomsAddon:
 
     @action
     def delete_key(self, key: str | None = None, keys: list[str] | None = None) -> ActionResponse:
-        """Remove a key (or a list of keys); deleted is false when none existed."""
+        """Remove a key (or a list of keys); deleted is false when none existed.
+
+        Remove a key, or several keys, from Redis (`UNLINK`: the memory is freed in the background).
+        """
 
     @action
     def list_keys(
@@ -210,7 +217,19 @@ class RedisRoomsAddon:
         with_values: bool = False,
         encoding: Encoding = "text",
     ) -> ActionResponse:
-        """List the keys matching a glob pattern, a page at a time (SCAN, never KEYS)."""
+        """List the keys matching a glob pattern, a page at a time (SCAN, never KEYS).
+
+        Find the keys matching a pattern, a page at a time. `list_keys` walks the keyspace with
+        `SCAN` (never `KEYS`, which blocks a shared Redis for the whole keyspace) and stops once
+        `limit` keys are found, so a small page of a huge keyspace returns fast. Pass the returned
+        `cursor` back to get the next page; `cursor` is `"0"` (and `truncated` false) when the
+        listing is complete. A page keeps every key of the last `SCAN` batch it read (a cursor
+        cannot resume inside a batch), so `count` may exceed `limit` slightly; following the cursors
+        returns every key that existed during the whole listing, and a key twice only if the
+        keyspace was resized meanwhile (`SCAN`'s own guarantee). Keys are sorted within a page.
+        Treat `cursor` as opaque: on a Redis Cluster it also says which primary the scan has reached
+        (see [docs/scaling.md](scaling.md)).
+        """
 
     @action
     def exists_key(self, keys: list[str]) -> ActionResponse:
@@ -220,7 +239,10 @@ class RedisRoomsAddon:
     def expire_key(
         self, key: str, ex: int | None = None, px: int | None = None, persist: bool = False
     ) -> ActionResponse:
-        """Set a key's expiry (ex seconds or px milliseconds) or remove it (persist)."""
+        """Set a key's expiry (ex seconds or px milliseconds) or remove it (persist).
+
+        Set, change or remove a key's expiry: exactly one of `ex`, `px` or `persist`.
+        """
 
     @action
     def get_ttl(self, key: str) -> ActionResponse:
@@ -228,7 +250,10 @@ class RedisRoomsAddon:
 
     @action
     def get_many(self, keys: list[str], encoding: Encoding = "text") -> ActionResponse:
-        """Read several keys in one round trip (values per key, null when absent)."""
+        """Read several keys in one round trip (values per key, null when absent).
+
+        Read several keys in one round trip (one `MGET`).
+        """
 
     @action
     def set_many(
@@ -238,23 +263,50 @@ class RedisRoomsAddon:
         nx: bool = False,
         encoding: Encoding = "text",
     ) -> ActionResponse:
-        """Store several keys in one round trip, optionally expiring and only if absent (nx)."""
+        """Store several keys in one round trip, optionally expiring and only if absent (nx).
+
+        Store several keys in one round trip. Without `ex` and `nx` it is one atomic `MSET`; with
+        `ex` or `nx`, one `SET` per key (each key's value, expiry and condition atomic), all
+        pipelined in one round trip. With `nx`, keys that already exist are left alone (value and
+        TTL) and listed in `skipped`. Every value is checked (encoding, `max_value_bytes`) before
+        anything is sent: a bad value writes nothing.
+        """
 
     @action
     def delete_matching(
         self, pattern: str, limit: int = 10000, allow_all: bool = False
     ) -> ActionResponse:
-        """Delete the keys matching a glob pattern, at most limit per call (SCAN + UNLINK)."""
+        """Delete the keys matching a glob pattern, at most limit per call (SCAN + UNLINK).
+
+        Delete the keys matching a pattern, in batches of `SCAN` + `UNLINK` (never `KEYS`), at most
+        `limit` keys per call. A pattern that matches every key (`*`) is refused unless `allow_all`
+        is true. When `truncated` is true, call again to delete more.
+        """
 
     # --- workflow building blocks -----------------------------------------------------------
 
     @action
     def increment(self, key: str, by: int | float = 1, ex: int | None = None) -> ActionResponse:
-        """Add to a counter atomically (by may be negative or a float); ex applies on creation."""
+        """Add to a counter atomically (by may be negative or a float); ex applies on creation.
+
+        Add to a counter in one atomic step (a Lua script): the counter is created at 0 when absent,
+        and `ex` is set only by the call that creates it, so a fixed-window counter
+        (`hits:{{minute}}`) can never be left without its expiry, however many workflows count at
+        once. A key holding something that is not a number answers 409.
+        """
 
     @action
     def rate_limit(self, key: str, limit: int, window_s: float) -> ActionResponse:
-        """Count a call against a sliding-window limit; allowed is false once limit is reached."""
+        """Count a call against a sliding-window limit; allowed is false once limit is reached.
+
+        Count a call against a limit of `limit` calls in any `window_s` seconds, and say whether it
+        may go ahead. **Algorithm:** a sliding-window log, in one Lua script: the key is a sorted
+        set of the allowed calls, scored by the Redis server's clock (`TIME`, so every worker shares
+        one clock); each call first drops the entries older than the window, then is recorded and
+        allowed only while fewer than `limit` remain. Denied calls are not recorded (retrying does
+        not push the wait back). The key expires one window after the last call. Exact under
+        concurrency: of 200 simultaneous calls, exactly `limit` are allowed.
+        """
 
     @action
     def list_push(
@@ -265,7 +317,11 @@ class RedisRoomsAddon:
         max_length: int | None = None,
         ex: int | None = None,
     ) -> ActionResponse:
-        """Push values onto a list (a queue), optionally capped at max_length and expiring."""
+        """Push values onto a list (a queue), optionally capped at max_length and expiring.
+
+        Push values onto a list, e.g. a queue between workflows. With `max_length` the list is
+        trimmed to its newest values, and with `ex` it expires, in the same atomic step as the push.
+        """
 
     @action
     def list_pop(
@@ -275,43 +331,89 @@ class RedisRoomsAddon:
         count: int = 1,
         wait_s: float = 0,
     ) -> ActionResponse:
-        """Take up to count values off a list, waiting up to wait_s seconds when it is empty."""
+        """Take up to count values off a list, waiting up to wait_s seconds when it is empty.
+
+        Take values off a list; each value goes to exactly one caller. When the list is empty and
+        `wait_s` > 0, the step waits for a value (blocking `BLPOP`/`BRPOP`) and returns as soon as
+        another client pushes one, or `found: false` after `wait_s`. A wait never outlives the
+        socket rules: it runs as successive blocking calls that each end before `socket_timeout` (1s
+        before it, or halfway for short timeouts), so a long `wait_s` does not need a long
+        `socket_timeout`, and a dead server is still noticed within `socket_timeout`. `wait_s` is at
+        most 60 seconds. When a wait ends with a value and `count` > 1, up to `count` - 1 more
+        values that are already there are taken with it.
+        """
 
     @action
     def list_range(self, key: str, start: int = 0, stop: int = -1) -> ActionResponse:
-        """Read a list from start to stop, both included (negative indexes count from the end)."""
+        """Read a list from start to stop, both included (negative indexes count from the end).
+
+        Read values of a list without changing it (`LRANGE`).
+        """
 
     @action
     def list_length(self, key: str) -> ActionResponse:
-        """Count the values of a list (0 when it does not exist)."""
+        """Count the values of a list (0 when it does not exist).
+
+        Count the values of a list (`LLEN`), e.g. a queue's backlog.
+        """
 
     @action
     def hash_set(self, key: str, fields: dict[str, Any], ex: int | None = None) -> ActionResponse:
-        """Set fields of a hash (a record), optionally expiring it after ex seconds."""
+        """Set fields of a hash (a record), optionally expiring it after ex seconds.
+
+        Store fields of a record as a Redis hash, and its expiry, in one atomic step.
+        """
 
     @action
     def hash_get(self, key: str, fields: list[str] | None = None) -> ActionResponse:
-        """Read fields of a hash (all fields when none are named); found is false if absent."""
+        """Read fields of a hash (all fields when none are named); found is false if absent.
+
+        Read fields of a hash: the named ones (`HMGET`), or all of them (`HGETALL`).
+        """
 
     @action
     def hash_delete(self, key: str, fields: list[str]) -> ActionResponse:
-        """Remove fields from a hash; deleted_count says how many existed."""
+        """Remove fields from a hash; deleted_count says how many existed.
+
+        Remove fields from a hash (`HDEL`).
+        """
 
     @action
     def publish(self, channel: str, message: Any) -> ActionResponse:
-        """Publish a message on a channel; receivers counts the subscribers that got it."""
+        """Publish a message on a channel; receivers counts the subscribers that got it.
+
+        Send a message to the subscribers of a pub/sub channel, e.g. to notify another service. The
+        addon's `key_prefix` is put before the channel name too, so instances with different
+        prefixes do not hear each other (subscribe to `<key_prefix><channel>`). Under `read_only` it
+        is refused like a write: it acts on other services.
+        """
 
     @action
     def acquire_lock(self, name: str, ttl_ms: int, wait_s: float = 0) -> ActionResponse:
-        """Take a named lock for ttl_ms milliseconds, waiting up to wait_s; returns its token."""
+        """Take a named lock for ttl_ms milliseconds, waiting up to wait_s; returns its token.
+
+        Take a named lock so that only one run does a step at a time (`SET NX PX` with a random
+        token). The lock frees itself after `ttl_ms` if its holder never releases it. With `wait_s`,
+        keep trying (with short, growing pauses) for up to `wait_s` seconds (at most 60). The lock
+        is the Redis key `name`, under `key_prefix`.
+        """
 
     @action
     def release_lock(self, name: str, token: str) -> ActionResponse:
-        """Release a lock held with token; a stale token never frees another holder's lock."""
+        """Release a lock held with token; a stale token never frees another holder's lock.
+
+        Release a lock, in one compare-and-delete Lua script: only the token the lock holds frees
+        it, so a run whose lock expired and was taken by another never releases the other's lock.
+        """
 
     @action
     def extend_lock(self, name: str, token: str, ttl_ms: int) -> ActionResponse:
-        """Reset a held lock's lifetime to ttl_ms; refused unless the token still holds it."""
+        """Reset a held lock's lifetime to ttl_ms; refused unless the token still holds it.
+
+        Give a held lock a new lifetime of `ttl_ms` from now (compare-and-expire in one Lua script),
+        for a step that runs longer than planned. Refused (`extended: false`) unless the token still
+        holds it.
+        """
 
     @action
     def history_append(
@@ -321,7 +423,13 @@ class RedisRoomsAddon:
         max_messages: int | None = None,
         ex: int | None = None,
     ) -> ActionResponse:
-        """Append messages to a session's chat history, keeping the newest max_messages."""
+        """Append messages to a session's chat history, keeping the newest max_messages.
+
+        Append messages to an agent's conversation. A session's history is a Redis list at the key
+        `history:<session_id>` (under `key_prefix`), one JSON message per entry. The append, the
+        trim to the newest `max_messages` and the expiry are one atomic step, and the TTL slides:
+        each append restarts it, so a conversation is forgotten `ex` seconds after its last message.
+        """
 
     @action
     def history_get(self, session_id: str, last: int | None = None) -> ActionResponse:
@@ -333,7 +441,13 @@ class RedisRoomsAddon:
 
     @action
     def server_info(self, section: Section | None = None) -> ActionResponse:
-        """Report the server's version, role, memory, clients and keyspace (raw section on ask)."""
+        """Report the server's version, role, memory, clients and keyspace (raw section on ask).
+
+        What a person checks first about the server, from `INFO`; the `keyspace` counts are for
+        whole databases (not only the addon's `key_prefix`). On a Redis Cluster the figures cover
+        every primary (see [docs/scaling.md](scaling.md)). The embedded in-process Redis has no
+        `INFO`: there the action answers 501.
+        """
 
     # --- dispatch ---------------------------------------------------------------------------
 

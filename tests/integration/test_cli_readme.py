@@ -1,4 +1,5 @@
-"""The README's "Local development" commands run as written (real server for the non-embedded)."""
+"""The documented CLI commands (README and docs/cli.md) run as written (real server for the
+non-embedded)."""
 
 from __future__ import annotations
 
@@ -17,13 +18,11 @@ from servers import RedisServer
 
 ROOT = Path(__file__).parents[2]
 SCRIPT = Path(sys.executable).with_name("redis-rooms")  # the installed console script
-README = (ROOT / "README.md").read_text()
+CLI_DOC = (ROOT / "docs" / "cli.md").read_text()
 
 
 def local_development() -> str:
-    match = re.search(r"^## Local development\s*$(.*?)^## ", README, re.M | re.S)
-    assert match, "README has no Local development section"
-    return match.group(1)
+    return CLI_DOC
 
 
 def blocks(kind: str) -> list[str]:
@@ -36,7 +35,7 @@ def commands(block: str) -> list[list[str]]:
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    assert args[0] == "redis-rooms"
+    assert args[0] in ("redis-rooms", ".venv/bin/redis-rooms")
     return subprocess.run(
         [str(SCRIPT), *args[1:]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
         check=False,
@@ -103,3 +102,15 @@ def test_check_output_shown_is_what_check_prints(
     printed = re.sub(r"in \d+\.\d ms", "in 0.2 ms", printed)
     assert printed == shown
     assert "a-wrong-password" not in done.stdout + done.stderr
+
+
+def test_readme_local_development_commands_run_as_written(env: dict[str, str]) -> None:
+    readme = (ROOT / "README.md").read_text()
+    part = readme.split("## Local development", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```bash\n(.*?)```", part, re.S)
+    printed = ""
+    for args in commands(block):
+        done = run(args, env)
+        assert done.returncode == 0, (args, done.stderr)
+        printed += done.stdout
+    assert "(run 2 of 2)" in printed

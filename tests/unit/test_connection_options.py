@@ -335,12 +335,13 @@ def test_error_causes(exc: BaseException, code: int, says: str) -> None:
 
 
 def test_every_managed_redis_example_is_valid_and_run_by_a_test() -> None:
-    """Each README example (managed Redis, scaling out) loads, and some integration test runs it."""
+    """Each documented example (managed Redis, scaling out) loads, and some integration test runs
+    it."""
     import re
 
-    from managed_fixtures import README, readme_example
+    from managed_fixtures import DOCS, ROOT, readme_example
 
-    names = re.findall(r"<!-- example: ([\w-]+) -->", README.read_text())
+    names = re.findall(r"<!-- example: ([\w-]+) -->", "\n".join(p.read_text() for p in DOCS))
     assert {
         "url",
         "unix",
@@ -351,7 +352,7 @@ def test_every_managed_redis_example_is_valid_and_run_by_a_test() -> None:
         "namespace",
         "pool",
     } <= set(names)
-    integration = README.parent / "tests" / "integration"
+    integration = ROOT / "tests" / "integration"
     tests = "".join(p.read_text() for p in integration.glob("test_*.py"))
     for name in names:
         example = readme_example(name)

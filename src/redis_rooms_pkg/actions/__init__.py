@@ -7,7 +7,7 @@ from importlib import import_module
 
 from redis_rooms_pkg.actions.base import ActionResponse, ActionSpec, TokensSchema
 
-# Every action, in the order the README documents them; each is also the name of its module.
+# Every action, in the order the docs list them; each is also the name of its module.
 NAMES = (
     "set_key",
     "get_key",
