@@ -37,6 +37,7 @@ from redis_rooms_pkg.services.errors import (
     ClusterNotServingError,
     NoPrimaryKnownError,
     TLSHandshakeTimeoutError,
+    WriteOutcomeUnknownError,
 )
 
 RETRY_BACKOFF_BASE = 0.05  # s, first backoff step
@@ -46,12 +47,118 @@ ClientBuilder = Callable[[CustomAddonConfig, Credentials], redis.Redis]
 
 
 def retry_policy(config: CustomAddonConfig) -> Retry:
-    """Retry on connection errors only: a timed-out command may have run, so it is not resent."""
+    """Retry on connection errors only: a timed-out command may have run, so it is not resent.
+
+    A connection error after a command that is not safe to resend was written never reaches
+    this policy: the connection turns it into WriteOutcomeUnknownError (see _AtMostOnce).
+    """
     return Retry(
         ExponentialWithJitterBackoff(base=RETRY_BACKOFF_BASE, cap=RETRY_BACKOFF_CAP),
         retries=config.retry_attempts,
         supported_errors=(redis.ConnectionError,),
     )
+
+
+# Commands whose effect and answer are the same when run twice: resent after a lost reply.
+# Every other command (DEL, UNLINK, INCR*, *PUSH, *POP, EVAL*, HSET, PUBLISH, PERSIST...) is
+# sent at most once once it may have reached the server.
+RESEND_SAFE = frozenset(
+    {
+        # reads
+        "GET", "MGET", "EXISTS", "TTL", "PTTL", "TYPE", "STRLEN", "GETRANGE", "LRANGE", "LLEN",
+        "LINDEX", "HGET", "HMGET", "HGETALL", "HLEN", "HEXISTS", "HKEYS", "HVALS", "HSTRLEN",
+        "SCAN", "HSCAN", "SSCAN", "ZSCAN", "SMEMBERS", "SCARD", "SISMEMBER", "ZRANGE", "ZCARD",
+        "ZSCORE", "DBSIZE", "INFO", "PING", "ECHO", "TIME", "ROLE", "MEMORY", "OBJECT",
+        "COMMAND", "CLUSTER", "SENTINEL",
+        # connection set-up and script loading: same state when run twice
+        "AUTH", "HELLO", "SELECT", "CLIENT", "READONLY", "READWRITE", "SCRIPT",
+        # writes that leave the same state and give the same answer when repeated
+        "SET", "MSET", "SETEX", "PSETEX", "EXPIRE", "PEXPIRE",
+        # the frame of a transaction: safe when everything inside it is
+        "MULTI", "EXEC",
+    }
+)  # fmt: skip
+# Options that make a write's answer (or effect) depend on the state a first run left.
+_CONDITIONAL = frozenset({"NX", "XX", "GET", "GT", "LT", "IFEQ"})
+
+
+def _text(arg: Any) -> str:
+    if isinstance(arg, bytes | bytearray | memoryview):
+        return bytes(arg).decode("latin-1").upper()
+    return arg.upper() if isinstance(arg, str) else ""
+
+
+def resend_safe(args: tuple[Any, ...] | list[Any]) -> bool:
+    """Whether the command ``args`` may be sent again after its reply was lost."""
+    if not args:
+        return False
+    name = _text(args[0]).split(" ", 1)[0]
+    if name not in RESEND_SAFE:
+        return False
+    if name == "SET":  # SET key value [options]: the value itself is never an option
+        return not any(_text(arg) in _CONDITIONAL for arg in args[3:])
+    if name in ("EXPIRE", "PEXPIRE"):  # EXPIRE key seconds [NX|XX|GT|LT]
+        return not any(_text(arg) in _CONDITIONAL for arg in args[3:])
+    return True
+
+
+class _AtMostOnce:
+    """Never lets a command that may have run be resent unless it is safe to resend.
+
+    send_command (one command) and pack_commands (a pipeline) note whether what is about to be
+    written is safe to resend. Failures before the bytes are written (connect, health check)
+    stay connection errors, which the retry policy retries. After that, a connection error or
+    timeout of a command that is not safe to resend becomes WriteOutcomeUnknownError, which is
+    no ConnectionError, so redis-py's Retry does not resend it; the connection is closed first,
+    so a reply that may still arrive is never read by the next command.
+    """
+
+    _next_safe = False  # what the coming send_packed_command writes
+    _sent_safe = True  # what the replies being read belong to
+    _next_name = ""
+    _sent_name = ""
+
+    def send_command(self, *args: Any, **kwargs: Any) -> None:
+        self._next_safe = resend_safe(args)
+        self._next_name = _text(args[0]).split(" ", 1)[0] if args else ""
+        super().send_command(*args, **kwargs)  # type: ignore[misc]
+
+    def pack_commands(self, commands: Any) -> Any:
+        commands = list(commands)
+        self._next_safe = all(resend_safe(args) for args in commands)
+        self._next_name = "a pipeline" if len(commands) > 1 else _text(commands[0][0])
+        return super().pack_commands(commands)  # type: ignore[misc]
+
+    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        safe, self._next_safe = self._next_safe, False  # a packed command alone: not safe
+        name, self._next_name = getattr(self, "_next_name", ""), "a command"
+        # before anything is written: failures here are retried (connect, stale connection)
+        if not self._sock:  # type: ignore[attr-defined]
+            self.connect_check_health(check_health=False)  # type: ignore[attr-defined]
+        if check_health:
+            self.check_health()  # type: ignore[attr-defined]
+        self._sent_safe, self._sent_name = safe, name
+        try:
+            super().send_packed_command(command, check_health=False)  # type: ignore[misc]
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            self._outcome_unknown(exc)
+            raise
+
+    def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().read_response(*args, **kwargs)  # type: ignore[misc]
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            self._outcome_unknown(exc)
+            raise
+
+    def _outcome_unknown(self, exc: redis.RedisError) -> None:
+        if self._sent_safe:
+            return
+        self._sent_safe = True
+        self.disconnect()  # type: ignore[attr-defined]
+        raise WriteOutcomeUnknownError(
+            self._sent_name, timed_out=isinstance(exc, redis.TimeoutError)
+        ) from exc
 
 
 class _FirstReplyWatch:
@@ -92,15 +199,15 @@ class _FirstReplyWatch:
             raise ClosedBeforeReplyError(str(exc), tls=isinstance(self, SSLConnection)) from exc
 
 
-class AddonConnection(_FirstReplyWatch, Connection):
+class AddonConnection(_AtMostOnce, _FirstReplyWatch, Connection):
     """TCP connection."""
 
 
-class AddonUnixConnection(UnixDomainSocketConnection):
+class AddonUnixConnection(_AtMostOnce, UnixDomainSocketConnection):
     """Unix socket connection (no TLS there, so no first-reply watch)."""
 
 
-class AddonSSLConnection(_FirstReplyWatch, SSLConnection):
+class AddonSSLConnection(_AtMostOnce, _FirstReplyWatch, SSLConnection):
     """TLS connection; a handshake that gets no answer is told apart from a TCP timeout."""
 
     def _wrap_socket_with_ssl(self, sock: socket.socket) -> socket.socket:

@@ -29,6 +29,17 @@ class ClosedBeforeReplyError(rx.ConnectionError):
         self.tls = tls
 
 
+class WriteOutcomeUnknownError(rx.RedisError):
+    """A command that is not safe to resend lost its connection (or timed out) after it was
+    written: the server may have run it. Deliberately not a ConnectionError, so that redis-py's
+    Retry never resends it (raised by services.client)."""
+
+    def __init__(self, command: str, *, timed_out: bool) -> None:
+        super().__init__(f"outcome of {command} unknown")
+        self.command = command  # the command's name only, never its arguments
+        self.timed_out = timed_out
+
+
 class TLSHandshakeTimeoutError(TimeoutError):
     """The TLS handshake got no answer: the port most likely speaks plain Redis."""
 
@@ -241,6 +252,16 @@ def describe(
         return 403, f"{target} denied the command to this user: {exc}"
     if isinstance(exc, rx.BusyLoadingError):
         return 503, f"{target} is loading its dataset into memory; try again shortly"
+    if isinstance(exc, WriteOutcomeUnknownError):
+        how = (
+            f"did not answer within the timeout ({socket_timeout:g}s socket_timeout)"
+            if exc.timed_out
+            else "closed the connection"
+        )
+        return 504, (
+            f"{target} {how} after the command was sent: the write may have been applied "
+            "(it was not resent). Check its effect (read the data) before running the step again"
+        )
     if isinstance(exc, rx.TimeoutError):
         if isinstance(exc.__cause__ or exc.__context__, TLSHandshakeTimeoutError):
             return 503, f"cannot reach {target}: {_connection_cause(exc)}"
