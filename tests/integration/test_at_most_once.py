@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import redis
 
-from conftest import PASSWORD
+from conftest import PASSWORD, SENTINEL_PASSWORD
+from deployments import RedisCluster, SentinelDeployment, readme_entry
 from faultproxy import FaultProxy
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from servers import RedisServer
@@ -408,3 +409,57 @@ def test_list_pop_cut_off_by_the_output_buffer_limit_pops_once(
         assert raw.lindex("q", 0).startswith("05")
     finally:
         small.stop()
+
+
+def test_sentinel_list_pop_cut_off_by_the_output_buffer_limit_pops_once(
+    sentinel_primary: SentinelDeployment,
+) -> None:
+    """The primary a sentinel names gets the same at-most-once connections."""
+    primary = sentinel_primary.primary
+    assert primary is not None
+    raw = primary.client()
+    raw.rpush("q", *[f"{i:02d}" + "x" * 200_000 for i in range(20)])
+    previous = raw.config_get("client-output-buffer-limit")["client-output-buffer-limit"]
+    raw.config_set("client-output-buffer-limit", "normal 512kb 0 0")
+    addon = RedisRoomsAddon()
+    try:
+        entry = readme_entry(
+            "sentinel", sentinels=sentinel_primary.addresses, max_value_bytes=10_000_000
+        )
+        assert addon.loadAddonConfig(entry)
+        assert addon.loadCredentials(
+            redis_password=PASSWORD, redis_sentinel_password=SENTINEL_PASSWORD
+        )
+        response = addon.list_pop("q", count=5)
+        assert response.code == 504, response.message
+        assert MAY_HAVE in response.message
+        assert raw.llen("q") == 15
+    finally:
+        addon.close()
+        raw.config_set("client-output-buffer-limit", previous)
+        raw.delete("q")
+
+
+def test_cluster_list_pop_cut_off_by_the_output_buffer_limit_pops_once(
+    cluster: RedisCluster,
+) -> None:
+    """A cluster's node connections are at-most-once too (the cluster does not resend)."""
+    raw = cluster.node_of("q").client()
+    raw.rpush("q", *[f"{i:02d}" + "x" * 200_000 for i in range(20)])
+    previous = raw.config_get("client-output-buffer-limit")["client-output-buffer-limit"]
+    raw.config_set("client-output-buffer-limit", "normal 512kb 0 0")
+    addon = RedisRoomsAddon()
+    try:
+        entry = readme_entry(
+            "cluster", startup_nodes=cluster.startup_nodes[:3], max_value_bytes=10_000_000
+        )
+        assert addon.loadAddonConfig(entry)
+        assert addon.loadCredentials(redis_password=PASSWORD)
+        response = addon.list_pop("q", count=5)
+        assert response.code == 504, response.message
+        assert MAY_HAVE in response.message
+        assert raw.llen("q") == 15
+    finally:
+        addon.close()
+        raw.config_set("client-output-buffer-limit", previous)
+        raw.delete("q")

@@ -27,7 +27,12 @@ from redis.connection import (
     parse_url,
 )
 from redis.retry import Retry
-from redis.sentinel import Sentinel, SentinelConnectionPool
+from redis.sentinel import (
+    Sentinel,
+    SentinelConnectionPool,
+    SentinelManagedConnection,
+    SentinelManagedSSLConnection,
+)
 
 from redis_rooms_pkg.configuration import CustomAddonConfig
 from redis_rooms_pkg.services.credentials import Credentials
@@ -152,8 +157,8 @@ class _AtMostOnce:
             raise
 
     def _outcome_unknown(self, exc: redis.RedisError) -> None:
-        if self._sent_safe:
-            return
+        if self._sent_safe or isinstance(exc.__context__, redis.ReadOnlyError):
+            return  # resend-safe; or refused by a demoted primary (sentinel): not applied
         self._sent_safe = True
         self.disconnect()  # type: ignore[attr-defined]
         raise WriteOutcomeUnknownError(
@@ -398,6 +403,14 @@ class AddonSentinel(Sentinel):
         )
 
 
+class AddonSentinelConnection(_AtMostOnce, SentinelManagedConnection):
+    """Connection to the primary the sentinels name, sending unsafe commands at most once."""
+
+
+class AddonSentinelSSLConnection(_AtMostOnce, SentinelManagedSSLConnection):
+    """TLS connection to the primary the sentinels name, as AddonSentinelConnection."""
+
+
 class AddonSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
     """redis-py's sentinel pool made bounded like AddonPool: callers wait for a connection.
 
@@ -415,6 +428,7 @@ def _sentinel(config: CustomAddonConfig, credentials: Credentials) -> redis.Redi
     options = connection_options(config, credentials)
     private = _with_tls(config, credentials, options)
     tls = options.pop("connection_class") is AddonSSLConnection
+    options["connection_class"] = AddonSentinelSSLConnection if tls else AddonSentinelConnection
     for found_by_the_sentinels in ("host", "port"):
         options.pop(found_by_the_sentinels, None)
     tls_options = {name: value for name, value in options.items() if name.startswith("ssl_")}
