@@ -6,8 +6,11 @@ import contextlib
 import os
 import socket
 import tempfile
+import threading
 import weakref
+from collections import deque
 from collections.abc import Callable
+from queue import Empty, Full, LifoQueue
 from typing import Any
 
 import redis
@@ -222,6 +225,56 @@ class AddonSSLConnection(_AtMostOnce, _FirstReplyWatch, SSLConnection):
             raise TLSHandshakeTimeoutError("no answer to the TLS handshake") from exc
 
 
+class HandOffQueue(LifoQueue):
+    """The pool's queue of free connections, serving waiters in arrival order.
+
+    redis-py's BlockingConnectionPool waits on a LifoQueue: a released connection goes to
+    whichever thread takes the queue's lock first, so a thread that releases and asks again at
+    once can keep beating a thread that has waited since long before (starved until the pool
+    timeout). Here a released connection is handed straight to the longest waiter; a taker
+    without waiters ahead of it still gets the most recently used connection (LIFO).
+    """
+
+    def _init(self, maxsize: int) -> None:
+        super()._init(maxsize)
+        self.waiters: deque[_Waiter] = deque()
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        with self.mutex:
+            if self._qsize() and not self.waiters:
+                return self._get()
+            if not block:
+                raise Empty
+            waiter = _Waiter()
+            self.waiters.append(waiter)
+        if waiter.served.wait(timeout):
+            return waiter.item
+        with self.mutex:
+            if waiter.served.is_set():  # handed over just as the wait timed out
+                return waiter.item
+            self.waiters.remove(waiter)
+        raise Empty
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        with self.mutex:
+            if self.waiters:
+                waiter = self.waiters.popleft()
+                waiter.item = item
+                waiter.served.set()
+                return
+            if 0 < self.maxsize <= self._qsize():
+                raise Full
+            self._put(item)
+
+
+class _Waiter:
+    __slots__ = ("item", "served")
+
+    def __init__(self) -> None:
+        self.item: Any = None
+        self.served = threading.Event()
+
+
 class AddonPool(BlockingConnectionPool):
     """A bounded pool: callers wait for a free connection instead of opening more.
 
@@ -230,7 +283,7 @@ class AddonPool(BlockingConnectionPool):
     """
 
     def __init__(self, *, private_files: tuple[str, ...] = (), **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(queue_class=HandOffQueue, **kwargs)
         self.private_files = private_files
         self._remove_files = weakref.finalize(self, _remove, private_files)
 
@@ -415,8 +468,12 @@ class AddonSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
     """redis-py's sentinel pool made bounded like AddonPool: callers wait for a connection.
 
     The sentinel pool finds the primary's address; the blocking pool hands out at most
-    max_connections connections, and drops those to a former primary on release.
+    max_connections connections, in arrival order, and drops those to a former primary on
+    release.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, queue_class=HandOffQueue, **kwargs)
 
 
 def _sentinel(config: CustomAddonConfig, credentials: Credentials) -> redis.Redis:
