@@ -22,6 +22,8 @@ from redis_rooms_pkg.services.client import (
     build_client,
     check_deployment,
     close_client,
+    renew_client,
+    retire_client,
 )
 from redis_rooms_pkg.services.credentials import Credentials
 
@@ -39,6 +41,7 @@ class RedisRoomsAddon:
         self.addon_id: str | None = None
         self.observer: Observer | None = None
         self._context: ActionContext | None = None
+        self._kept: redis.Redis | None = None  # a closed client whose pool is reused
         self._lock = threading.Lock()
         self._log = logger.bind(addon="redis")
 
@@ -59,7 +62,7 @@ class RedisRoomsAddon:
         if config.mode == "embedded" and not _fakeredis_available():
             self._log.error("invalid addon config: {}", EMBEDDED_MISSING)
             return False
-        self.close()
+        self._discard()
         self.config = config
         self.addon_id = self.addon_id or config.id
         self.credentials.set_env_names(config.secrets)
@@ -72,8 +75,10 @@ class RedisRoomsAddon:
         unknown = sorted(set(credentials) - set(KNOWN_SECRETS))
         if unknown:
             self._log.warning("ignoring unknown secret key(s): {}", ", ".join(unknown))
+        before = self._secrets()
         self.credentials.load({k: v for k, v in credentials.items() if k in KNOWN_SECRETS})
-        self.close()  # the next action connects with the new secrets
+        if self._secrets() != before:
+            self._renew()  # the next connection uses the new secrets
         self._log.debug("credentials loaded for key(s): {}", ", ".join(sorted(credentials)))
         return True
 
@@ -94,11 +99,37 @@ class RedisRoomsAddon:
             return False
 
     def close(self) -> None:
-        """Release the connection pool; the next action connects again."""
+        """Close the idle connections now and the busy ones when their action ends; the next
+        action connects again (through the same bounded pool)."""
         with self._lock:
             context, self._context = self._context, None
-        if context is not None:
-            close_client(context.client)
+            if context is not None:
+                self._kept = context.client if retire_client(context.client) else None
+
+    def _discard(self) -> None:
+        """Close everything, the pool kept for reuse too (the configuration changes)."""
+        self.close()
+        with self._lock:
+            kept, self._kept = self._kept, None
+        if kept is not None:
+            close_client(kept)
+
+    def _secrets(self) -> tuple[Any, ...]:
+        return tuple(self.credentials.get(key) for key in KNOWN_SECRETS)
+
+    def _renew(self) -> None:
+        """New secrets: the pool connects with them from now on, keeping its bound (else the
+        client is closed and the next action builds one)."""
+        with self._lock:
+            context = self._context
+            if context is None or self.config is None:
+                return
+            try:
+                if renew_client(context.client, self.config, self.credentials):
+                    return
+            except Exception as exc:  # e.g. a secret that cannot be used: said at first use
+                self._log.debug("pool not renewed: {}", type(exc).__name__)
+        self._discard()
 
     def __enter__(self) -> "RedisRoomsAddon":
         return self
@@ -121,8 +152,12 @@ class RedisRoomsAddon:
             )
         with self._lock:
             if self._context is None:
+                kept = self._kept
+                if kept is None or not renew_client(kept, self.config, self.credentials):
+                    kept = build_client(self.config, self.credentials)
+                self._kept = kept
                 self._context = ActionContext(
-                    client=build_client(self.config, self.credentials),
+                    client=kept,
                     keys=Keyspace(self.config.key_prefix),
                     max_value_bytes=self.config.max_value_bytes,
                     socket_timeout=self.config.socket_timeout,

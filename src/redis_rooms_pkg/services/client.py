@@ -278,14 +278,64 @@ class _Waiter:
 class AddonPool(BlockingConnectionPool):
     """A bounded pool: callers wait for a free connection instead of opening more.
 
+    One pool serves an addon for its whole life, across credential reloads and close(), so
+    the server never sees more than max_connections connections from it: :meth:`renew` and
+    :meth:`retire` close the idle connections at once and the busy ones when they come back,
+    instead of opening a second pool next to the first.
+
     It owns the private files its connections read (a client key given as a secret): they are
-    removed by :func:`close_client`, or when the pool is garbage-collected or Python exits.
+    removed by :meth:`retire`, :meth:`renew` (the old ones), or when the pool is
+    garbage-collected or Python exits.
     """
 
     def __init__(self, *, private_files: tuple[str, ...] = (), **kwargs: Any) -> None:
         super().__init__(queue_class=HandOffQueue, **kwargs)
+        self.generation = 0  # connections made before the last renew/retire are not reused
         self.private_files = private_files
         self._remove_files = weakref.finalize(self, _remove, private_files)
+
+    def make_connection(self) -> Any:
+        connection = super().make_connection()
+        connection.pool_generation = self.generation
+        return connection
+
+    def release(self, connection: Any) -> None:
+        if getattr(connection, "pool_generation", self.generation) == self.generation:
+            super().release(connection)
+            return
+        connection.disconnect()  # made with options since replaced: never reused
+        with self._lock:
+            if connection in self._connections:
+                self._connections.remove(connection)
+        self.pool.put(None, block=False)  # its place in the bound: a new connection
+
+    def renew(self, *, private_files: tuple[str, ...] = (), **options: Any) -> None:
+        """Connect with ``options`` from now on (new credentials); the bound stays."""
+        with self._lock:
+            self.connection_class = options.pop("connection_class", self.connection_class)
+            self.connection_kwargs = options
+            old, self.private_files = self.private_files, private_files
+            self._remove_files.detach()
+            self._remove_files = weakref.finalize(self, _remove, private_files)
+            self._drop_idle()
+        _remove(old)
+
+    def retire(self) -> None:
+        """Close every idle connection now and every busy one when released (close())."""
+        with self._lock:
+            self._drop_idle()
+        self.remove_private_files()
+
+    def _drop_idle(self) -> None:
+        """Close the idle connections and put placeholders in their place (holding _lock)."""
+        self.generation += 1
+        queue = self.pool
+        with queue.mutex:
+            for index, connection in enumerate(queue.queue):
+                if connection is not None:
+                    connection.disconnect()
+                    self._connections.remove(connection)
+                    queue.queue[index] = None
 
     def remove_private_files(self) -> None:
         self._remove_files()
@@ -544,6 +594,31 @@ def build_client(config: CustomAddonConfig, credentials: Credentials) -> redis.R
     """A pooled client for the configured deployment; opens no socket until first used (except
     a cluster client, which reads the slot map from the startup nodes when built)."""
     return BUILDERS[config.mode](config, credentials)
+
+
+def renew_client(
+    client: redis.Redis | RedisCluster, config: CustomAddonConfig, credentials: Credentials
+) -> bool:
+    """Point ``client``'s pool at the current secrets, keeping the pool and its bound; False
+    when the client cannot be renewed in place (cluster, sentinel, embedded: build anew)."""
+    pool = getattr(client, "connection_pool", None)
+    if config.mode != "standalone" or not isinstance(pool, AddonPool):
+        return False
+    options = connection_options(config, credentials)
+    private = _with_tls(config, credentials, options)
+    pool.renew(private_files=private, **options)
+    return True
+
+
+def retire_client(client: redis.Redis | RedisCluster) -> bool:
+    """Close the idle connections of a client kept for reuse (busy ones when released); False
+    when the client cannot be kept (it was closed with close_client instead)."""
+    pool = getattr(client, "connection_pool", None)
+    if isinstance(pool, AddonPool):
+        pool.retire()
+        return True
+    close_client(client)
+    return False
 
 
 def close_client(client: redis.Redis | RedisCluster) -> None:
