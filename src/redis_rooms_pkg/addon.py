@@ -22,6 +22,7 @@ from redis_rooms_pkg.services.client import (
     build_client,
     check_deployment,
     close_client,
+    effective_config,
     renew_client,
     retire_client,
 )
@@ -48,7 +49,7 @@ class RedisRoomsAddon:
     def __repr__(self) -> str:
         if self.config is None:
             return "RedisRoomsAddon(unconfigured)"
-        return f"RedisRoomsAddon(id={self.config.id!r}, {self.config.describe_target()})"
+        return f"RedisRoomsAddon(id={self.config.id!r}, {self._target()})"
 
     # --- life cycle -------------------------------------------------------------------------
 
@@ -79,6 +80,12 @@ class RedisRoomsAddon:
         self.credentials.load({k: v for k, v in credentials.items() if k in KNOWN_SECRETS})
         if self._secrets() != before:
             self._renew()  # the next connection uses the new secrets
+        if self.config is not None and credentials.get("redis_url"):
+            try:
+                effective_config(self.config, self.credentials)
+            except errors.AddonError as exc:
+                self._log.error("{}", exc.message)  # never the URL itself
+                return False
         self._log.debug("credentials loaded for key(s): {}", ", ".join(sorted(credentials)))
         return True
 
@@ -113,6 +120,14 @@ class RedisRoomsAddon:
             kept, self._kept = self._kept, None
         if kept is not None:
             close_client(kept)
+
+    def _target(self) -> str:
+        """Where the addon connects, for messages (the redis_url secret's server when given)."""
+        assert self.config is not None
+        try:
+            return effective_config(self.config, self.credentials).describe_target()
+        except errors.AddonError:
+            return self.config.describe_target()
 
     def _secrets(self) -> tuple[Any, ...]:
         return tuple(self.credentials.get(key) for key in KNOWN_SECRETS)
@@ -356,9 +371,7 @@ class RedisRoomsAddon:
     def _describe(self, exc: BaseException, action: str = "") -> tuple[int, str]:
         if self.config is None:
             return errors.describe(exc, "Redis", 0, action)
-        return errors.describe(
-            exc, self.config.describe_target(), self.config.socket_timeout, action
-        )
+        return errors.describe(exc, self._target(), self.config.socket_timeout, action)
 
 
 def _given(arguments: dict[str, Any]) -> dict[str, Any]:

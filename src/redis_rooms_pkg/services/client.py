@@ -14,6 +14,7 @@ from queue import Empty, Full, LifoQueue
 from typing import Any
 
 import redis
+from pydantic import ValidationError
 from redis._parsers.socket import SERVER_CLOSED_CONNECTION_ERROR  # redis-py's EOF message
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.cluster import (
@@ -590,9 +591,28 @@ BUILDERS: dict[str, ClientBuilder] = {
 }
 
 
+def effective_config(config: CustomAddonConfig, credentials: Credentials) -> CustomAddonConfig:
+    """The configuration clients are built from: with the redis_url secret, when given, in
+    place of the entry's url (400 naming the fault, never the URL, when it cannot be used)."""
+    url = credentials.get("redis_url")
+    if url is None:
+        return config
+    try:
+        return config.with_url(url)
+    except ValidationError as exc:
+        faults = "; ".join(
+            str(error["msg"]).removeprefix("Value error, ")
+            for error in exc.errors(include_input=False, include_url=False)
+        )
+        raise AddonError(400, f"the redis_url secret cannot be used: {faults}") from None
+    except ValueError as exc:
+        raise AddonError(400, f"the redis_url secret cannot be used: {exc}") from None
+
+
 def build_client(config: CustomAddonConfig, credentials: Credentials) -> redis.Redis:
     """A pooled client for the configured deployment; opens no socket until first used (except
     a cluster client, which reads the slot map from the startup nodes when built)."""
+    config = effective_config(config, credentials)
     return BUILDERS[config.mode](config, credentials)
 
 
@@ -602,6 +622,7 @@ def renew_client(
     """Point ``client``'s pool at the current secrets, keeping the pool and its bound; False
     when the client cannot be renewed in place (cluster, sentinel, embedded: build anew)."""
     pool = getattr(client, "connection_pool", None)
+    config = effective_config(config, credentials)
     if config.mode != "standalone" or not isinstance(pool, AddonPool):
         return False
     options = connection_options(config, credentials)
