@@ -106,9 +106,22 @@ def _validation_message(exc: ValidationError) -> str:
     return "invalid input: " + "; ".join(parts)
 
 
+# redis-py puts the failing command, with its arguments (stored values), before a pipeline's
+# error: "Command # 1 (SET k <value> EX 1) of pipeline caused error: <the server's reply>".
+_PIPELINE_NOTE = " of pipeline caused error: "
+
+
+def server_text(exc: BaseException) -> str:
+    """The server's own error text, without the command arguments redis-py adds to it."""
+    text = str(exc)
+    if text.startswith("Command # ") and _PIPELINE_NOTE in text:
+        return text.rpartition(_PIPELINE_NOTE)[2]
+    return text
+
+
 def _error_code(exc: rx.ResponseError) -> str:
     """The error code Redis puts first in an error reply (WRONGTYPE, OOM, NOPERM, ERR...)."""
-    text = str(exc)
+    text = server_text(exc)
     return text.split(" ", 1)[0] if text else ""
 
 
@@ -196,7 +209,7 @@ _NOPERM_COMMAND = re.compile(r"run the '([^']+)' command")
 def _permission_message(exc: rx.ResponseError, target: str, action: str) -> str:
     """Say which ACL rule is missing: the command, or the key pattern (never the user name)."""
     what = f"{action} " if action else ""
-    command = _NOPERM_COMMAND.search(str(exc))
+    command = _NOPERM_COMMAND.search(server_text(exc))
     if command and command.group(1) == "client|setname":
         return (
             f"{target} denied CLIENT SETNAME to this ACL user (NOPERM): grant +client|setname, "
@@ -249,7 +262,7 @@ def describe(
     if isinstance(exc, rx.NoPermissionError):
         return 403, _permission_message(exc, target, action)
     if isinstance(exc, rx.AuthorizationError):
-        return 403, f"{target} denied the command to this user: {exc}"
+        return 403, f"{target} denied the command to this user: {server_text(exc)}"
     if isinstance(exc, rx.BusyLoadingError):
         return 503, f"{target} is loading its dataset into memory; try again shortly"
     if isinstance(exc, WriteOutcomeUnknownError):
@@ -281,7 +294,7 @@ def describe(
                 f"the key holds a different Redis type than {action or 'this action'} works on "
                 "(WRONGTYPE): use another key, or delete this one first"
             )
-        return 502, f"{target} refused the command: {exc}"
+        return 502, f"{target} refused the command: {server_text(exc)}"
     if isinstance(exc, rx.DataError):
         return 400, f"invalid input: {exc}"
     if isinstance(exc, UnicodeDecodeError):
