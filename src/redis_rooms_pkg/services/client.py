@@ -463,21 +463,25 @@ def _cluster(config: CustomAddonConfig, credentials: Credentials) -> RedisCluste
     for not_per_node in ("host", "port", "db", "retry", "health_check_interval"):
         options.pop(not_per_node, None)
     (host, port), *others = config.cluster_nodes()
-    client = RedisCluster(
-        # redis-py builds node pools of connection_pool_class only for a cluster given by url:
-        # the first startup node goes as one (host and port only, never a credential)
-        url=f"redis://[{host}]:{port}" if ":" in host else f"redis://{host}:{port}",
-        startup_nodes=[ClusterNode(host, port) for host, port in others],
-        connection_pool_class=BlockingConnectionPool,
-        max_connections=config.max_connections,
-        timeout=_pool_wait(config),
-        require_full_coverage=True,
-        load_balancing_strategy=(
-            LoadBalancingStrategy.ROUND_ROBIN if config.read_from_replicas else None
-        ),
-        retry=retry_policy(config),
-        **options,
-    )
+    try:
+        client = RedisCluster(
+            # redis-py builds node pools of connection_pool_class only for a cluster given by url:
+            # the first startup node goes as one (host and port only, never a credential)
+            url=f"redis://[{host}]:{port}" if ":" in host else f"redis://{host}:{port}",
+            startup_nodes=[ClusterNode(host, port) for host, port in others],
+            connection_pool_class=BlockingConnectionPool,
+            max_connections=config.max_connections,
+            timeout=_pool_wait(config),
+            require_full_coverage=True,
+            load_balancing_strategy=(
+                LoadBalancingStrategy.ROUND_ROBIN if config.read_from_replicas else None
+            ),
+            retry=retry_policy(config),
+            **options,
+        )
+    except BaseException:
+        _remove(private)  # connecting failed: no copy of the key is left behind
+        raise
     return _owns_files(client, private)
 
 
