@@ -25,6 +25,9 @@ from redis_rooms_pkg.services.client import (
     build_client,
     check_deployment,
     close_client,
+    effective_config,
+    renew_client,
+    retire_client,
 )
 from redis_rooms_pkg.services.credentials import Credentials
 
@@ -84,13 +87,14 @@ class RedisRoomsAddon:
         self.addon_id: str | None = None
         self.observer: Observer | None = None
         self._context: ActionContext | None = None
+        self._kept: redis.Redis | None = None  # a closed client whose pool is reused
         self._lock = threading.Lock()
         self._log = logger.bind(addon="redis")
 
     def __repr__(self) -> str:
         if self.config is None:
             return "RedisRoomsAddon(unconfigured)"
-        return f"RedisRoomsAddon(id={self.config.id!r}, {self.config.describe_target()})"
+        return f"RedisRoomsAddon(id={self.config.id!r}, {self._target()})"
 
     # --- life cycle -------------------------------------------------------------------------
 
@@ -104,7 +108,7 @@ class RedisRoomsAddon:
         if config.mode == "embedded" and not _fakeredis_available():
             self._log.error("invalid addon config: {}", EMBEDDED_MISSING)
             return False
-        self.close()
+        self._discard()
         self.config = config
         self.addon_id = self.addon_id or config.id
         self.credentials.set_env_names(config.secrets)
@@ -117,8 +121,16 @@ class RedisRoomsAddon:
         unknown = sorted(set(credentials) - set(KNOWN_SECRETS))
         if unknown:
             self._log.warning("ignoring unknown secret key(s): {}", ", ".join(unknown))
+        before = self._secrets()
         self.credentials.load({k: v for k, v in credentials.items() if k in KNOWN_SECRETS})
-        self.close()  # the next action connects with the new secrets
+        if self._secrets() != before:
+            self._renew()  # the next connection uses the new secrets
+        if self.config is not None and credentials.get("redis_url"):
+            try:
+                effective_config(self.config, self.credentials)
+            except errors.AddonError as exc:
+                self._log.error("{}", exc.message)  # never the URL itself
+                return False
         self._log.debug("credentials loaded for key(s): {}", ", ".join(sorted(credentials)))
         return True
 
@@ -139,11 +151,45 @@ class RedisRoomsAddon:
             return False
 
     def close(self) -> None:
-        """Release the connection pool; the next action connects again."""
+        """Close the idle connections now and the busy ones when their action ends; the next
+        action connects again (through the same bounded pool)."""
         with self._lock:
             context, self._context = self._context, None
-        if context is not None:
-            close_client(context.client)
+            if context is not None:
+                self._kept = context.client if retire_client(context.client) else None
+
+    def _discard(self) -> None:
+        """Close everything, the pool kept for reuse too (the configuration changes)."""
+        self.close()
+        with self._lock:
+            kept, self._kept = self._kept, None
+        if kept is not None:
+            close_client(kept)
+
+    def _target(self) -> str:
+        """Where the addon connects, for messages (the redis_url secret's server when given)."""
+        assert self.config is not None
+        try:
+            return effective_config(self.config, self.credentials).describe_target()
+        except errors.AddonError:
+            return self.config.describe_target()
+
+    def _secrets(self) -> tuple[Any, ...]:
+        return tuple(self.credentials.get(key) for key in KNOWN_SECRETS)
+
+    def _renew(self) -> None:
+        """New secrets: the pool connects with them from now on, keeping its bound (else the
+        client is closed and the next action builds one)."""
+        with self._lock:
+            context = self._context
+            if context is None or self.config is None:
+                return
+            try:
+                if renew_client(context.client, self.config, self.credentials):
+                    return
+            except Exception as exc:  # e.g. a secret that cannot be used: said at first use
+                self._log.debug("pool not renewed: {}", type(exc).__name__)
+        self._discard()
 
     def __enter__(self) -> "RedisRoomsAddon":
         return self
@@ -166,8 +212,12 @@ class RedisRoomsAddon:
             )
         with self._lock:
             if self._context is None:
+                kept = self._kept
+                if kept is None or not renew_client(kept, self.config, self.credentials):
+                    kept = build_client(self.config, self.credentials)
+                self._kept = kept
                 self._context = ActionContext(
-                    client=build_client(self.config, self.credentials),
+                    client=kept,
                     keys=Keyspace(self.config.key_prefix),
                     max_value_bytes=self.config.max_value_bytes,
                     socket_timeout=self.config.socket_timeout,
@@ -474,9 +524,7 @@ class RedisRoomsAddon:
     def _describe(self, exc: BaseException, action: str = "") -> tuple[int, str]:
         if self.config is None:
             return errors.describe(exc, "Redis", 0, action)
-        return errors.describe(
-            exc, self.config.describe_target(), self.config.socket_timeout, action
-        )
+        return errors.describe(exc, self._target(), self.config.socket_timeout, action)
 
 
 def _fakeredis_available() -> bool:

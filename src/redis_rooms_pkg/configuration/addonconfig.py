@@ -35,6 +35,7 @@ KNOWN_SECRETS = (
     "redis_ca_cert",
     "redis_client_key",
     "redis_sentinel_password",
+    "redis_url",  # a whole URL (as managed services hand out), wins over the config's url
 )
 
 REDACTED = "**********"  # what SecretStr shows
@@ -50,6 +51,50 @@ MODE_OPTIONS = {
     "cluster": ("startup_nodes", "read_from_replicas"),
     "sentinel": ("sentinels", "sentinel_master", "sentinel_username"),
 }
+
+
+URL_ENCODE_HINT = (
+    "if the user name or password contains @ / : ? or #, percent-encode them (%40 %2F %3A %3F %23)"
+)
+
+
+def check_url(text: str, name: str = "url") -> str:
+    """``text`` as a URL the client can use (its scheme in lower case), else ValueError saying
+    what to fix; the message never repeats any part of the URL (it may hold a password)."""
+    scheme, sep, rest = text.strip().partition("://")
+    if not sep or scheme.lower() not in URL_SCHEMES:
+        raise ValueError(f"{name} must start with redis://, rediss:// or unix://")
+    text = f"{scheme.lower()}://{rest}"
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ValueError(
+            f"{name} is not a valid URL (check the port number; {URL_ENCODE_HINT})"
+        ) from None
+    if "#" in text or parts.netloc.count("@") > 1:
+        raise ValueError(f"{name} is not a valid URL: {URL_ENCODE_HINT}")
+    if parts.scheme == "unix":
+        if not parts.path:
+            raise ValueError(f"a unix:// {name} needs the socket path, e.g. unix:///run/redis.sock")
+    elif not parts.hostname:
+        raise ValueError(
+            f"{name} needs a host, e.g. rediss://cache.example.com:6380/0 ({URL_ENCODE_HINT})"
+        )
+    elif not (parts.path.strip("/") or "0").isdigit():
+        raise ValueError(
+            f"the path of {name} must be a database number such as /0 ({URL_ENCODE_HINT})"
+        )
+    query = parse_qs(parts.query, keep_blank_values=True)
+    extra = sorted(set(query) - {"db"})
+    if extra:
+        raise ValueError(
+            f"{name} query option(s) {', '.join(extra)} are not accepted: "
+            "set them as config options instead"
+        )
+    if "db" in query and not (len(query["db"]) == 1 and query["db"][0].isdigit()):
+        raise ValueError(f"db in the {name} query must be one database number, e.g. ?db=0")
+    return text
 
 
 def parse_address(text: str) -> tuple[str, int]:
@@ -284,26 +329,7 @@ class CustomAddonConfig(BaseAddonConfig):
     @classmethod
     def _url_form(cls, url: SecretStr | None) -> SecretStr | None:
         """Scheme and shape only; the message never repeats the URL (it may hold a password)."""
-        if url is None:
-            return None
-        try:
-            parts = urlsplit(url.get_secret_value())
-            parts.port  # noqa: B018 - raises ValueError on a bad port
-        except ValueError:
-            raise ValueError("url is not a valid URL (check the port number)") from None
-        if parts.scheme not in URL_SCHEMES:
-            raise ValueError("url must start with redis://, rediss:// or unix://")
-        if parts.scheme == "unix" and not parts.path:
-            raise ValueError("a unix:// url needs the socket path, e.g. unix:///run/redis.sock")
-        if parts.scheme != "unix" and not parts.hostname:
-            raise ValueError("url needs a host, e.g. rediss://cache.example.com:6380/0")
-        extra = sorted(set(parse_qs(parts.query)) - {"db"})
-        if extra:
-            raise ValueError(
-                f"url query option(s) {', '.join(extra)} are not accepted: "
-                "set them as config options instead"
-            )
-        return url
+        return None if url is None else SecretStr(check_url(url.get_secret_value()))
 
     @model_validator(mode="after")
     def _tls_consistent(self) -> CustomAddonConfig:
@@ -322,6 +348,13 @@ class CustomAddonConfig(BaseAddonConfig):
             if path and not Path(path).expanduser().is_file():
                 raise ValueError(f"{name}: no file at {path}")
         return self
+
+    def with_url(self, url: SecretStr) -> CustomAddonConfig:
+        """This configuration with ``url`` (the redis_url secret) in place of its own url,
+        validated as the entry is: ValueError / ValidationError naming what to fix."""
+        data = self.model_dump(exclude={"config"}, exclude_unset=True)
+        data["url"] = SecretStr(check_url(url.get_secret_value(), "the redis_url secret"))
+        return type(self).model_validate(data)
 
     def url_scheme(self) -> str | None:
         if self.url is None:
@@ -359,5 +392,7 @@ class CustomAddonConfig(BaseAddonConfig):
             if parts.scheme == "unix":
                 return f"Redis at unix socket {parts.path}"
             db = parts.path.strip("/") or parse_qs(parts.query).get("db", ["0"])[0]
+            if not db.isdigit():  # checked at load: never echo text that was not parsed
+                db = "?"
             return f"Redis at {parts.hostname}:{parts.port or 6379} (db {db})"
         return f"Redis at {self.host}:{self.port} (db {self.db})"

@@ -6,11 +6,15 @@ import contextlib
 import os
 import socket
 import tempfile
+import threading
 import weakref
+from collections import deque
 from collections.abc import Callable
+from queue import Empty, Full, LifoQueue
 from typing import Any
 
 import redis
+from pydantic import ValidationError
 from redis._parsers.socket import SERVER_CLOSED_CONNECTION_ERROR  # redis-py's EOF message
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.cluster import (
@@ -27,7 +31,12 @@ from redis.connection import (
     parse_url,
 )
 from redis.retry import Retry
-from redis.sentinel import Sentinel, SentinelConnectionPool
+from redis.sentinel import (
+    Sentinel,
+    SentinelConnectionPool,
+    SentinelManagedConnection,
+    SentinelManagedSSLConnection,
+)
 
 from redis_rooms_pkg.configuration import CustomAddonConfig
 from redis_rooms_pkg.services.credentials import Credentials
@@ -37,6 +46,7 @@ from redis_rooms_pkg.services.errors import (
     ClusterNotServingError,
     NoPrimaryKnownError,
     TLSHandshakeTimeoutError,
+    WriteOutcomeUnknownError,
 )
 
 RETRY_BACKOFF_BASE = 0.05  # s, first backoff step
@@ -46,12 +56,118 @@ ClientBuilder = Callable[[CustomAddonConfig, Credentials], redis.Redis]
 
 
 def retry_policy(config: CustomAddonConfig) -> Retry:
-    """Retry on connection errors only: a timed-out command may have run, so it is not resent."""
+    """Retry on connection errors only: a timed-out command may have run, so it is not resent.
+
+    A connection error after a command that is not safe to resend was written never reaches
+    this policy: the connection turns it into WriteOutcomeUnknownError (see _AtMostOnce).
+    """
     return Retry(
         ExponentialWithJitterBackoff(base=RETRY_BACKOFF_BASE, cap=RETRY_BACKOFF_CAP),
         retries=config.retry_attempts,
         supported_errors=(redis.ConnectionError,),
     )
+
+
+# Commands whose effect and answer are the same when run twice: resent after a lost reply.
+# Every other command (DEL, UNLINK, INCR*, *PUSH, *POP, EVAL*, HSET, PUBLISH, PERSIST...) is
+# sent at most once once it may have reached the server.
+RESEND_SAFE = frozenset(
+    {
+        # reads
+        "GET", "MGET", "EXISTS", "TTL", "PTTL", "TYPE", "STRLEN", "GETRANGE", "LRANGE", "LLEN",
+        "LINDEX", "HGET", "HMGET", "HGETALL", "HLEN", "HEXISTS", "HKEYS", "HVALS", "HSTRLEN",
+        "SCAN", "HSCAN", "SSCAN", "ZSCAN", "SMEMBERS", "SCARD", "SISMEMBER", "ZRANGE", "ZCARD",
+        "ZSCORE", "DBSIZE", "INFO", "PING", "ECHO", "TIME", "ROLE", "MEMORY", "OBJECT",
+        "COMMAND", "CLUSTER", "SENTINEL",
+        # connection set-up and script loading: same state when run twice
+        "AUTH", "HELLO", "SELECT", "CLIENT", "READONLY", "READWRITE", "SCRIPT",
+        # writes that leave the same state and give the same answer when repeated
+        "SET", "MSET", "SETEX", "PSETEX", "EXPIRE", "PEXPIRE",
+        # the frame of a transaction: safe when everything inside it is
+        "MULTI", "EXEC",
+    }
+)  # fmt: skip
+# Options that make a write's answer (or effect) depend on the state a first run left.
+_CONDITIONAL = frozenset({"NX", "XX", "GET", "GT", "LT", "IFEQ"})
+
+
+def _text(arg: Any) -> str:
+    if isinstance(arg, bytes | bytearray | memoryview):
+        return bytes(arg).decode("latin-1").upper()
+    return arg.upper() if isinstance(arg, str) else ""
+
+
+def resend_safe(args: tuple[Any, ...] | list[Any]) -> bool:
+    """Whether the command ``args`` may be sent again after its reply was lost."""
+    if not args:
+        return False
+    name = _text(args[0]).split(" ", 1)[0]
+    if name not in RESEND_SAFE:
+        return False
+    if name == "SET":  # SET key value [options]: the value itself is never an option
+        return not any(_text(arg) in _CONDITIONAL for arg in args[3:])
+    if name in ("EXPIRE", "PEXPIRE"):  # EXPIRE key seconds [NX|XX|GT|LT]
+        return not any(_text(arg) in _CONDITIONAL for arg in args[3:])
+    return True
+
+
+class _AtMostOnce:
+    """Never lets a command that may have run be resent unless it is safe to resend.
+
+    send_command (one command) and pack_commands (a pipeline) note whether what is about to be
+    written is safe to resend. Failures before the bytes are written (connect, health check)
+    stay connection errors, which the retry policy retries. After that, a connection error or
+    timeout of a command that is not safe to resend becomes WriteOutcomeUnknownError, which is
+    no ConnectionError, so redis-py's Retry does not resend it; the connection is closed first,
+    so a reply that may still arrive is never read by the next command.
+    """
+
+    _next_safe = False  # what the coming send_packed_command writes
+    _sent_safe = True  # what the replies being read belong to
+    _next_name = ""
+    _sent_name = ""
+
+    def send_command(self, *args: Any, **kwargs: Any) -> None:
+        self._next_safe = resend_safe(args)
+        self._next_name = _text(args[0]).split(" ", 1)[0] if args else ""
+        super().send_command(*args, **kwargs)  # type: ignore[misc]
+
+    def pack_commands(self, commands: Any) -> Any:
+        commands = list(commands)
+        self._next_safe = all(resend_safe(args) for args in commands)
+        self._next_name = "a pipeline" if len(commands) > 1 else _text(commands[0][0])
+        return super().pack_commands(commands)  # type: ignore[misc]
+
+    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        safe, self._next_safe = self._next_safe, False  # a packed command alone: not safe
+        name, self._next_name = getattr(self, "_next_name", ""), "a command"
+        # before anything is written: failures here are retried (connect, stale connection)
+        if not self._sock:  # type: ignore[attr-defined]
+            self.connect_check_health(check_health=False)  # type: ignore[attr-defined]
+        if check_health:
+            self.check_health()  # type: ignore[attr-defined]
+        self._sent_safe, self._sent_name = safe, name
+        try:
+            super().send_packed_command(command, check_health=False)  # type: ignore[misc]
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            self._outcome_unknown(exc)
+            raise
+
+    def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().read_response(*args, **kwargs)  # type: ignore[misc]
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            self._outcome_unknown(exc)
+            raise
+
+    def _outcome_unknown(self, exc: redis.RedisError) -> None:
+        if self._sent_safe or isinstance(exc.__context__, redis.ReadOnlyError):
+            return  # resend-safe; or refused by a demoted primary (sentinel): not applied
+        self._sent_safe = True
+        self.disconnect()  # type: ignore[attr-defined]
+        raise WriteOutcomeUnknownError(
+            self._sent_name, timed_out=isinstance(exc, redis.TimeoutError)
+        ) from exc
 
 
 class _FirstReplyWatch:
@@ -92,15 +208,15 @@ class _FirstReplyWatch:
             raise ClosedBeforeReplyError(str(exc), tls=isinstance(self, SSLConnection)) from exc
 
 
-class AddonConnection(_FirstReplyWatch, Connection):
+class AddonConnection(_AtMostOnce, _FirstReplyWatch, Connection):
     """TCP connection."""
 
 
-class AddonUnixConnection(UnixDomainSocketConnection):
+class AddonUnixConnection(_AtMostOnce, UnixDomainSocketConnection):
     """Unix socket connection (no TLS there, so no first-reply watch)."""
 
 
-class AddonSSLConnection(_FirstReplyWatch, SSLConnection):
+class AddonSSLConnection(_AtMostOnce, _FirstReplyWatch, SSLConnection):
     """TLS connection; a handshake that gets no answer is told apart from a TCP timeout."""
 
     def _wrap_socket_with_ssl(self, sock: socket.socket) -> socket.socket:
@@ -110,17 +226,117 @@ class AddonSSLConnection(_FirstReplyWatch, SSLConnection):
             raise TLSHandshakeTimeoutError("no answer to the TLS handshake") from exc
 
 
+class HandOffQueue(LifoQueue):
+    """The pool's queue of free connections, serving waiters in arrival order.
+
+    redis-py's BlockingConnectionPool waits on a LifoQueue: a released connection goes to
+    whichever thread takes the queue's lock first, so a thread that releases and asks again at
+    once can keep beating a thread that has waited since long before (starved until the pool
+    timeout). Here a released connection is handed straight to the longest waiter; a taker
+    without waiters ahead of it still gets the most recently used connection (LIFO).
+    """
+
+    def _init(self, maxsize: int) -> None:
+        super()._init(maxsize)
+        self.waiters: deque[_Waiter] = deque()
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        with self.mutex:
+            if self._qsize() and not self.waiters:
+                return self._get()
+            if not block:
+                raise Empty
+            waiter = _Waiter()
+            self.waiters.append(waiter)
+        if waiter.served.wait(timeout):
+            return waiter.item
+        with self.mutex:
+            if waiter.served.is_set():  # handed over just as the wait timed out
+                return waiter.item
+            self.waiters.remove(waiter)
+        raise Empty
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        with self.mutex:
+            if self.waiters:
+                waiter = self.waiters.popleft()
+                waiter.item = item
+                waiter.served.set()
+                return
+            if 0 < self.maxsize <= self._qsize():
+                raise Full
+            self._put(item)
+
+
+class _Waiter:
+    __slots__ = ("item", "served")
+
+    def __init__(self) -> None:
+        self.item: Any = None
+        self.served = threading.Event()
+
+
 class AddonPool(BlockingConnectionPool):
     """A bounded pool: callers wait for a free connection instead of opening more.
 
+    One pool serves an addon for its whole life, across credential reloads and close(), so
+    the server never sees more than max_connections connections from it: :meth:`renew` and
+    :meth:`retire` close the idle connections at once and the busy ones when they come back,
+    instead of opening a second pool next to the first.
+
     It owns the private files its connections read (a client key given as a secret): they are
-    removed by :func:`close_client`, or when the pool is garbage-collected or Python exits.
+    removed by :meth:`retire`, :meth:`renew` (the old ones), or when the pool is
+    garbage-collected or Python exits.
     """
 
     def __init__(self, *, private_files: tuple[str, ...] = (), **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(queue_class=HandOffQueue, **kwargs)
+        self.generation = 0  # connections made before the last renew/retire are not reused
         self.private_files = private_files
         self._remove_files = weakref.finalize(self, _remove, private_files)
+
+    def make_connection(self) -> Any:
+        connection = super().make_connection()
+        connection.pool_generation = self.generation
+        return connection
+
+    def release(self, connection: Any) -> None:
+        if getattr(connection, "pool_generation", self.generation) == self.generation:
+            super().release(connection)
+            return
+        connection.disconnect()  # made with options since replaced: never reused
+        with self._lock:
+            if connection in self._connections:
+                self._connections.remove(connection)
+        self.pool.put(None, block=False)  # its place in the bound: a new connection
+
+    def renew(self, *, private_files: tuple[str, ...] = (), **options: Any) -> None:
+        """Connect with ``options`` from now on (new credentials); the bound stays."""
+        with self._lock:
+            self.connection_class = options.pop("connection_class", self.connection_class)
+            self.connection_kwargs = options
+            old, self.private_files = self.private_files, private_files
+            self._remove_files.detach()
+            self._remove_files = weakref.finalize(self, _remove, private_files)
+            self._drop_idle()
+        _remove(old)
+
+    def retire(self) -> None:
+        """Close every idle connection now and every busy one when released (close())."""
+        with self._lock:
+            self._drop_idle()
+        self.remove_private_files()
+
+    def _drop_idle(self) -> None:
+        """Close the idle connections and put placeholders in their place (holding _lock)."""
+        self.generation += 1
+        queue = self.pool
+        with queue.mutex:
+            for index, connection in enumerate(queue.queue):
+                if connection is not None:
+                    connection.disconnect()
+                    self._connections.remove(connection)
+                    queue.queue[index] = None
 
     def remove_private_files(self) -> None:
         self._remove_files()
@@ -247,21 +463,25 @@ def _cluster(config: CustomAddonConfig, credentials: Credentials) -> RedisCluste
     for not_per_node in ("host", "port", "db", "retry", "health_check_interval"):
         options.pop(not_per_node, None)
     (host, port), *others = config.cluster_nodes()
-    client = RedisCluster(
-        # redis-py builds node pools of connection_pool_class only for a cluster given by url:
-        # the first startup node goes as one (host and port only, never a credential)
-        url=f"redis://[{host}]:{port}" if ":" in host else f"redis://{host}:{port}",
-        startup_nodes=[ClusterNode(host, port) for host, port in others],
-        connection_pool_class=BlockingConnectionPool,
-        max_connections=config.max_connections,
-        timeout=_pool_wait(config),
-        require_full_coverage=True,
-        load_balancing_strategy=(
-            LoadBalancingStrategy.ROUND_ROBIN if config.read_from_replicas else None
-        ),
-        retry=retry_policy(config),
-        **options,
-    )
+    try:
+        client = RedisCluster(
+            # redis-py builds node pools of connection_pool_class only for a cluster given by url:
+            # the first startup node goes as one (host and port only, never a credential)
+            url=f"redis://[{host}]:{port}" if ":" in host else f"redis://{host}:{port}",
+            startup_nodes=[ClusterNode(host, port) for host, port in others],
+            connection_pool_class=BlockingConnectionPool,
+            max_connections=config.max_connections,
+            timeout=_pool_wait(config),
+            require_full_coverage=True,
+            load_balancing_strategy=(
+                LoadBalancingStrategy.ROUND_ROBIN if config.read_from_replicas else None
+            ),
+            retry=retry_policy(config),
+            **options,
+        )
+    except BaseException:
+        _remove(private)  # connecting failed: no copy of the key is left behind
+        raise
     return _owns_files(client, private)
 
 
@@ -291,12 +511,24 @@ class AddonSentinel(Sentinel):
         )
 
 
+class AddonSentinelConnection(_AtMostOnce, SentinelManagedConnection):
+    """Connection to the primary the sentinels name, sending unsafe commands at most once."""
+
+
+class AddonSentinelSSLConnection(_AtMostOnce, SentinelManagedSSLConnection):
+    """TLS connection to the primary the sentinels name, as AddonSentinelConnection."""
+
+
 class AddonSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
     """redis-py's sentinel pool made bounded like AddonPool: callers wait for a connection.
 
     The sentinel pool finds the primary's address; the blocking pool hands out at most
-    max_connections connections, and drops those to a former primary on release.
+    max_connections connections, in arrival order, and drops those to a former primary on
+    release.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, queue_class=HandOffQueue, **kwargs)
 
 
 def _sentinel(config: CustomAddonConfig, credentials: Credentials) -> redis.Redis:
@@ -308,6 +540,7 @@ def _sentinel(config: CustomAddonConfig, credentials: Credentials) -> redis.Redi
     options = connection_options(config, credentials)
     private = _with_tls(config, credentials, options)
     tls = options.pop("connection_class") is AddonSSLConnection
+    options["connection_class"] = AddonSentinelSSLConnection if tls else AddonSentinelConnection
     for found_by_the_sentinels in ("host", "port"):
         options.pop(found_by_the_sentinels, None)
     tls_options = {name: value for name, value in options.items() if name.startswith("ssl_")}
@@ -362,10 +595,55 @@ BUILDERS: dict[str, ClientBuilder] = {
 }
 
 
+def effective_config(config: CustomAddonConfig, credentials: Credentials) -> CustomAddonConfig:
+    """The configuration clients are built from: with the redis_url secret, when given, in
+    place of the entry's url (400 naming the fault, never the URL, when it cannot be used)."""
+    url = credentials.get("redis_url")
+    if url is None:
+        return config
+    try:
+        return config.with_url(url)
+    except ValidationError as exc:
+        faults = "; ".join(
+            str(error["msg"]).removeprefix("Value error, ")
+            for error in exc.errors(include_input=False, include_url=False)
+        )
+        raise AddonError(400, f"the redis_url secret cannot be used: {faults}") from None
+    except ValueError as exc:
+        raise AddonError(400, f"the redis_url secret cannot be used: {exc}") from None
+
+
 def build_client(config: CustomAddonConfig, credentials: Credentials) -> redis.Redis:
     """A pooled client for the configured deployment; opens no socket until first used (except
     a cluster client, which reads the slot map from the startup nodes when built)."""
+    config = effective_config(config, credentials)
     return BUILDERS[config.mode](config, credentials)
+
+
+def renew_client(
+    client: redis.Redis | RedisCluster, config: CustomAddonConfig, credentials: Credentials
+) -> bool:
+    """Point ``client``'s pool at the current secrets, keeping the pool and its bound; False
+    when the client cannot be renewed in place (cluster, sentinel, embedded: build anew)."""
+    pool = getattr(client, "connection_pool", None)
+    config = effective_config(config, credentials)
+    if config.mode != "standalone" or not isinstance(pool, AddonPool):
+        return False
+    options = connection_options(config, credentials)
+    private = _with_tls(config, credentials, options)
+    pool.renew(private_files=private, **options)
+    return True
+
+
+def retire_client(client: redis.Redis | RedisCluster) -> bool:
+    """Close the idle connections of a client kept for reuse (busy ones when released); False
+    when the client cannot be kept (it was closed with close_client instead)."""
+    pool = getattr(client, "connection_pool", None)
+    if isinstance(pool, AddonPool):
+        pool.retire()
+        return True
+    close_client(client)
+    return False
 
 
 def close_client(client: redis.Redis | RedisCluster) -> None:

@@ -29,6 +29,17 @@ class ClosedBeforeReplyError(rx.ConnectionError):
         self.tls = tls
 
 
+class WriteOutcomeUnknownError(rx.RedisError):
+    """A command that is not safe to resend lost its connection (or timed out) after it was
+    written: the server may have run it. Deliberately not a ConnectionError, so that redis-py's
+    Retry never resends it (raised by services.client)."""
+
+    def __init__(self, command: str, *, timed_out: bool) -> None:
+        super().__init__(f"outcome of {command} unknown")
+        self.command = command  # the command's name only, never its arguments
+        self.timed_out = timed_out
+
+
 class TLSHandshakeTimeoutError(TimeoutError):
     """The TLS handshake got no answer: the port most likely speaks plain Redis."""
 
@@ -95,9 +106,22 @@ def _validation_message(exc: ValidationError) -> str:
     return "invalid input: " + "; ".join(parts)
 
 
+# redis-py puts the failing command, with its arguments (stored values), before a pipeline's
+# error: "Command # 1 (SET k <value> EX 1) of pipeline caused error: <the server's reply>".
+_PIPELINE_NOTE = " of pipeline caused error: "
+
+
+def server_text(exc: BaseException) -> str:
+    """The server's own error text, without the command arguments redis-py adds to it."""
+    text = str(exc)
+    if text.startswith("Command # ") and _PIPELINE_NOTE in text:
+        return text.rpartition(_PIPELINE_NOTE)[2]
+    return text
+
+
 def _error_code(exc: rx.ResponseError) -> str:
     """The error code Redis puts first in an error reply (WRONGTYPE, OOM, NOPERM, ERR...)."""
-    text = str(exc)
+    text = server_text(exc)
     return text.split(" ", 1)[0] if text else ""
 
 
@@ -185,7 +209,7 @@ _NOPERM_COMMAND = re.compile(r"run the '([^']+)' command")
 def _permission_message(exc: rx.ResponseError, target: str, action: str) -> str:
     """Say which ACL rule is missing: the command, or the key pattern (never the user name)."""
     what = f"{action} " if action else ""
-    command = _NOPERM_COMMAND.search(str(exc))
+    command = _NOPERM_COMMAND.search(server_text(exc))
     if command and command.group(1) == "client|setname":
         return (
             f"{target} denied CLIENT SETNAME to this ACL user (NOPERM): grant +client|setname, "
@@ -238,9 +262,19 @@ def describe(
     if isinstance(exc, rx.NoPermissionError):
         return 403, _permission_message(exc, target, action)
     if isinstance(exc, rx.AuthorizationError):
-        return 403, f"{target} denied the command to this user: {exc}"
+        return 403, f"{target} denied the command to this user: {server_text(exc)}"
     if isinstance(exc, rx.BusyLoadingError):
         return 503, f"{target} is loading its dataset into memory; try again shortly"
+    if isinstance(exc, WriteOutcomeUnknownError):
+        how = (
+            f"did not answer within the timeout ({socket_timeout:g}s socket_timeout)"
+            if exc.timed_out
+            else "closed the connection"
+        )
+        return 504, (
+            f"{target} {how} after the command was sent: the write may have been applied "
+            "(it was not resent). Check its effect (read the data) before running the step again"
+        )
     if isinstance(exc, rx.TimeoutError):
         if isinstance(exc.__cause__ or exc.__context__, TLSHandshakeTimeoutError):
             return 503, f"cannot reach {target}: {_connection_cause(exc)}"
@@ -260,7 +294,7 @@ def describe(
                 f"the key holds a different Redis type than {action or 'this action'} works on "
                 "(WRONGTYPE): use another key, or delete this one first"
             )
-        return 502, f"{target} refused the command: {exc}"
+        return 502, f"{target} refused the command: {server_text(exc)}"
     if isinstance(exc, rx.DataError):
         return 400, f"invalid input: {exc}"
     if isinstance(exc, UnicodeDecodeError):
