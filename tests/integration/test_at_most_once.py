@@ -228,14 +228,6 @@ CASES = [
     ),
     pytest.param(
         Case(
-            "SET",
-            lambda a: a.acquire_lock("L", ttl_ms=60_000),
-            lambda raw, a: _eq(raw.exists("L"), 1),
-        ),
-        id="acquire_lock",
-    ),
-    pytest.param(
-        Case(
             "EVALSHA",
             lambda a: a.release_lock("L", a.token),
             lambda raw, a: _eq(raw.exists("L"), 0),
@@ -463,3 +455,26 @@ def test_cluster_list_pop_cut_off_by_the_output_buffer_limit_pops_once(
         addon.close()
         raw.config_set("client-output-buffer-limit", previous)
         raw.delete("q")
+
+
+def test_lost_reply_of_acquire_lock_is_settled_by_its_token(
+    server: RedisServer, proxy: FaultProxy, addon: RedisRoomsAddon
+) -> None:
+    """acquire_lock is exactly-once: the key tells whether the lost SET NX took the lock."""
+    proxy.arm("SET")
+    response = addon.acquire_lock("L", ttl_ms=60_000)
+    assert proxy.dropped == ["SET"]
+    assert (response.code, response.output.acquired) == (200, True), response.message
+    assert "confirmed by its token" in response.message
+    assert server.client().get("L") == response.output.token
+    assert proxy.seen.count("SET") == 1  # read back, never sent again
+
+
+def test_lost_reply_of_acquire_lock_held_by_another_is_not_acquired(
+    server: RedisServer, proxy: FaultProxy, addon: RedisRoomsAddon
+) -> None:
+    server.client().set("L", "someone-else", px=60_000)
+    proxy.arm("SET")
+    response = addon.acquire_lock("L", ttl_ms=60_000)
+    assert (response.code, response.output.acquired) == (200, False), response.message
+    assert server.client().get("L") == "someone-else"
