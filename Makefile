@@ -23,7 +23,8 @@ install: .venv/.installed
 redis-server:
 	bash scripts/ensure-redis.sh
 
-# The README's use-case workflows (examples/*.json) through `redis-rooms run` on the embedded
+# The README's use-case workflows (examples/*.json) and one in the engine's own format
+# (examples/engine/, other addons mocked) through `redis-rooms run` on the embedded
 # (in-process) Redis. examples/demo_runs.json lists the runs, one after the other on the same
 # Redis, with each run's payload and the outputs of other addons' steps (stubbed): the second
 # API-caching run is a cache hit, the consumer takes the producer's job, the agent remembers.

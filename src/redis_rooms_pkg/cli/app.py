@@ -143,8 +143,10 @@ def _steps_table(title: str, results: list[StepResult], caption: str | None = No
     for result in results:
         if result.output is None or result.status == "failed":
             shown = result.message or ""
-        else:  # the output's own message repeats the facts it carries
+        elif result.target is not None:  # a Redis output's message repeats the facts it carries
             shown = _compact({k: v for k, v in result.output.items() if k != "message"})
+        else:
+            shown = _compact(result.output)
         table.add_row(
             Text(result.id),
             Text(result.action),

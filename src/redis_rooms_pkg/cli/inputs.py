@@ -273,7 +273,7 @@ def runs_file(path: Path) -> list[Run]:
             raise InputError(f'{where}: "entrypoint" must be an entrypoint id')
         workflow = read_json(path.parent / name, "workflow file")
         outputs = mock_config(path.parent / mocks) if mocks else {}
-        runs.append(Run(Path(name).name, workflow, payload, stubs, outputs, entrypoint))
+        runs.append(Run(name, workflow, payload, stubs, outputs, entrypoint))
     return runs
 
 
