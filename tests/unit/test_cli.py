@@ -19,6 +19,7 @@ from redis_rooms_pkg.actions import CATALOGUE
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from redis_rooms_pkg.cli import app
 from redis_rooms_pkg.cli.check import run_check
+from redis_rooms_pkg.cli.inputs import call_values
 
 ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "examples"
@@ -347,6 +348,120 @@ def test_run_payload_path_missing_fails_the_step(
     assert says in line["message"]
 
 
+ENGINE = EXAMPLES / "engine"
+WEATHER = [str(ENGINE / "weather_cache.json"), "--mock-config", str(ENGINE / "mocks.json")]
+
+
+def test_run_engine_file_with_mocks_misses_then_hits() -> None:
+    result = invoke("run", *WEATHER, "--embedded", "-p", '{"city": "Oslo"}', "--repeat", "2",
+                    "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = json_lines(result.stdout)
+    first = [(line["id"], line["status"]) for line in lines if line["run"] == 1]
+    second = [line["id"] for line in lines if line["run"] == 2]
+    assert first == [
+        ("check-cache", "ok"), ("is-cached", "ok"), ("fetch-api", "mocked"),
+        ("store-cache", "ok"), ("log-miss", "ok"),
+    ]  # fmt: skip
+    assert second == ["check-cache", "is-cached", "log-hit"]
+    assert lines[-1]["output"]["message"] == "cache hit: 18 C in Oslo"
+    assert {line["target"] for line in lines if "redis-cache::" in line["action"]} == {
+        "the embedded in-process Redis"
+    }
+
+
+def test_run_table_says_where_the_data_went(tmp_path: Path) -> None:
+    payload = write(tmp_path, "payload.json", {"city": "Oslo"})
+    result = invoke("run", *WEATHER, "--embedded", "--payload-file", payload)
+    assert result.exit_code == 0, result.output
+    caption = " ".join(result.stdout.split())  # the caption wraps at the terminal's width
+    assert "Redis: redis-cache -> the embedded in-process Redis" in caption
+    assert "entrypoint 'default' at 'check-cache'" in caption
+    assert "mocked" in result.stdout
+
+
+def test_run_names_an_entrypoint(tmp_path: Path) -> None:
+    document = json.loads((ENGINE / "weather_cache.json").read_text())
+    document["entrypoints"].append({"id": "log-only", "name": "x", "startAt": "log-miss"})
+    path = write(tmp_path, "w.json", document)
+    result = invoke("run", path, "log-only", "-p", '{"city": "Oslo"}', "--embedded", "--json")
+    assert result.exit_code == 0, result.output
+    assert [line["id"] for line in json_lines(result.stdout)] == ["log-miss"]
+    wrong = invoke("run", path, "log-onyl", "--embedded")
+    assert wrong.exit_code == 2
+    assert "no entrypoint 'log-onyl' (did you mean 'log-only'?)" in wrong.stderr
+
+
+def test_run_refuses_an_unmocked_step_that_is_read(tmp_path: Path) -> None:
+    result = invoke("run", str(ENGINE / "weather_cache.json"), "--embedded", "-p", "{}")
+    assert result.exit_code == 2
+    assert 'add "weather-api::fetch": {"mock_response": {...}} to the --mock-config file' in (
+        result.stderr
+    )
+    assert result.stdout == ""  # nothing ran
+
+
+def test_run_lists_every_problem_and_writes_nothing(tmp_path: Path) -> None:
+    document = json.loads((ENGINE / "weather_cache.json").read_text())
+    steps = document["workflow"]["steps"]
+    steps[0]["conditon"] = steps[0]["next"]
+    steps[1]["parameters"]["condition"] = "{{check-cach.output.found}} == true"
+    result = invoke("run", write(tmp_path, "w.json", document), *WEATHER[1:], "--embedded",
+                    "-p", "{}")  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: the workflow cannot run as written (2 problems;")
+    assert "unknown field 'conditon' (did you mean 'condition'?)" in result.stderr
+    assert "{{check-cach.output.found}} names no step or payload (did you mean 'check-cache'?)" in (
+        result.stderr
+    )
+
+
+def test_run_prints_notes_on_stderr(tmp_path: Path) -> None:
+    document = {"steps": [step("a", "builtin::log", parameters={"message": "hi"}, next=[]),
+                          step("b", "builtin::log", parameters={"message": "b"})]}  # fmt: skip
+    result = invoke("run", write(tmp_path, "w.json", document))
+    assert result.exit_code == 0, result.output
+    assert "note: w.json: no \"entrypoints\": the run starts at the first step, 'a'" in (
+        result.stderr
+    )
+    assert "note: w.json: not reached from 'a', so never run: b" in result.stderr
+    assert "no Redis steps" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("document", "says"),
+    [
+        pytest.param([1], "must hold an object", id="not-object"),
+        pytest.param({"fetch": {"mock_response": {}}}, "a key names a step's action",
+                     id="no-addon"),
+        pytest.param({"a::b": {"response": {}}}, 'give the output as {"mock_response": {...}}',
+                     id="no-mock-response"),
+    ],
+)  # fmt: skip
+def test_run_bad_mock_config(tmp_path: Path, document: Any, says: str) -> None:
+    mocks = write(tmp_path, "mocks.json", document)
+    result = invoke("run", str(ENGINE / "weather_cache.json"), "--mock-config", mocks)
+    assert result.exit_code == 2
+    assert says in result.stderr
+
+
+def test_run_payload_once(tmp_path: Path) -> None:
+    payload = write(tmp_path, "p.json", {})
+    result = invoke("run", *WEATHER, "-p", "{}", "--payload-file", payload)
+    assert result.exit_code == 2
+    assert "--payload or --payload-file, not both" in result.stderr
+
+
+def test_runs_file_with_mocks_and_entrypoint(tmp_path: Path) -> None:
+    runs = [
+        {"workflow": str(ENGINE / "weather_cache.json"), "payload": {"city": "Rome"},
+         "mock_config": str(ENGINE / "mocks.json"), "entrypoint": "default"},
+    ]  # fmt: skip
+    result = invoke("run", "--runs", write(tmp_path, "runs.json", runs), "--embedded", "--json")
+    assert result.exit_code == 0, result.output
+    assert json_lines(result.stdout)[2]["status"] == "mocked"
+
+
 # --- call --------------------------------------------------------------------------------------
 
 
@@ -359,6 +474,30 @@ def test_call_prints_the_response_as_json() -> None:
     assert (output["key"], output["success"]) == ("k", True)
     assert output["message"] == "stored 'k' (expires in 60s)"
     assert response["tokens"] == {"stepAmount": 0, "totalCurrentAmount": 0}
+
+
+@pytest.mark.parametrize(
+    ("args", "stored"),
+    [
+        pytest.param(["value=1.50"], "1.50", id="text-stays-text"),
+        pytest.param(["value=1e3"], "1e3", id="exponent-stays-text"),
+        pytest.param(["value=true"], "true", id="true-stays-text"),
+        pytest.param(["value:=1.50"], "1.5", id="json-number"),
+        pytest.param(["value:={\"a\": 1}"], '{"a":1}', id="json-object"),
+        pytest.param(["value=x", "ex=60"], "x", id="number-parameter-from-text"),
+        pytest.param(["value=x", "ex:=60"], "x", id="number-parameter-from-json"),
+    ],
+)  # fmt: skip
+def test_call_values_follow_httpie(args: list[str], stored: str) -> None:
+    set_result = invoke("call", "set_key", "key=k", *args, "--embedded")
+    assert set_result.exit_code == 0, set_result.output
+    assert json.loads(set_result.stdout)["code"] == 200
+    addon = RedisRoomsAddon()
+    assert addon.loadAddonConfig({"id": "r", "type": "redis", "name": "r", "mode": "embedded"})
+    response = addon.set_key(key="k", **call_values(args))  # the values `call` passed
+    assert response.code == 200
+    assert addon.client().get("k") == stored
+    addon.close()
 
 
 def test_call_optional_parameter_default() -> None:
