@@ -361,11 +361,11 @@ def test_run_engine_file_with_mocks_misses_then_hits() -> None:
     second = [line["id"] for line in lines if line["run"] == 2]
     assert first == [
         ("check-cache", "ok"), ("is-cached", "ok"), ("fetch-api", "mocked"),
-        ("store-cache", "ok"), ("log-miss", "ok"),
+        ("store-cache", "ok"),
     ]  # fmt: skip
     assert second == ["check-cache", "is-cached", "log-hit"]
-    assert lines[-1]["output"]["message"] == "cache hit: 18 C in Oslo"
-    assert {line["target"] for line in lines if "redis-cache::" in line["action"]} == {
+    assert lines[-1]["output"]["message"] == "hit: 18 C in Oslo"
+    assert {line["target"] for line in lines if "weather-cache::" in line["action"]} == {
         "the embedded in-process Redis"
     }
 
@@ -375,21 +375,22 @@ def test_run_table_says_where_the_data_went(tmp_path: Path) -> None:
     result = invoke("run", *WEATHER, "--embedded", "--payload-file", payload)
     assert result.exit_code == 0, result.output
     caption = " ".join(result.stdout.split())  # the caption wraps at the terminal's width
-    assert "Redis: redis-cache -> the embedded in-process Redis" in caption
+    assert "Redis: weather-cache -> the embedded in-process Redis" in caption
     assert "entrypoint 'default' at 'check-cache'" in caption
     assert "mocked" in result.stdout
 
 
 def test_run_names_an_entrypoint(tmp_path: Path) -> None:
     document = json.loads((ENGINE / "weather_cache.json").read_text())
-    document["entrypoints"].append({"id": "log-only", "name": "x", "startAt": "log-miss"})
+    document["entrypoints"].append({"id": "refresh", "name": "x", "startAt": "fetch-api"})
     path = write(tmp_path, "w.json", document)
-    result = invoke("run", path, "log-only", "-p", '{"city": "Oslo"}', "--embedded", "--json")
+    result = invoke("run", path, "refresh", *WEATHER[1:], "-p", '{"city": "Oslo"}', "--embedded",
+                    "--json")  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert [line["id"] for line in json_lines(result.stdout)] == ["log-miss"]
-    wrong = invoke("run", path, "log-onyl", "--embedded")
+    assert [line["id"] for line in json_lines(result.stdout)] == ["fetch-api", "store-cache"]
+    wrong = invoke("run", path, "refrsh", *WEATHER[1:], "--embedded")
     assert wrong.exit_code == 2
-    assert "no entrypoint 'log-onyl' (did you mean 'log-only'?)" in wrong.stderr
+    assert "no entrypoint 'refrsh' (did you mean 'refresh'?)" in wrong.stderr
 
 
 def test_run_refuses_an_unmocked_step_that_is_read(tmp_path: Path) -> None:
@@ -695,10 +696,10 @@ def test_make_demo_runs_every_example_on_one_redis() -> None:
     assert any(line["output"] and line["output"].get("released") for line in by_run[7].values())
     assert by_run[9]["load-history"]["output"]["count"] == 2  # the agent remembered
     # the engine-format cache-aside: a miss (the API's response mocked), then a hit
-    assert list(by_run[10]) == ["check-cache", "is-cached", "fetch-api", "store-cache", "log-miss"]
+    assert list(by_run[10]) == ["check-cache", "is-cached", "fetch-api", "store-cache"]
     assert by_run[10]["fetch-api"]["status"] == "mocked"
     assert list(by_run[11]) == ["check-cache", "is-cached", "log-hit"]
-    assert by_run[11]["log-hit"]["output"]["message"] == "cache hit: 18 C in Paris"
+    assert by_run[11]["log-hit"]["output"]["message"] == "hit: 18 C in Paris"
 
 
 def test_installed_script_json_run() -> None:
