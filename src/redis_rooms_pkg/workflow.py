@@ -683,6 +683,20 @@ class _Run:
                     if step_id not in waiting:
                         waiting.append(step_id)
                     continue
+            elif waiting:  # joins that wait for each other's predecessors: none can ever run
+                self._report(
+                    StepResult(
+                        id=waiting[0],
+                        action=str(self.flow.steps[waiting[0]].get("action", "")),
+                        status="failed",
+                        message=(
+                            f"waitForAll: the joins {', '.join(waiting)} wait for each other "
+                            "(each has a predecessor that runs only after another); none can run"
+                        ),
+                    )
+                )
+                self.stopped = True
+                return
             else:
                 return
             queue.extend((target, step_id) for target in self._visit(step_id))
@@ -719,21 +733,17 @@ class _Run:
             )
             return []
         total = sum(self.runs.values())
-        if (limit is None and self.runs[step_id] >= MAX_RUNS_WITHOUT_LIMIT) or (
-            total >= MAX_STEPS_PER_RUN
-        ):
-            self._report(
-                StepResult(
-                    id=step_id,
-                    action=action,
-                    status="failed",
-                    message=(
-                        f"stopped: the step ran {self.runs[step_id]} times and has no runLimit "
-                        f"({total} steps in this run); a loop without an end would never finish: "
-                        'give the step a "runLimit"'
-                    ),
-                )
+        if limit is None and self.runs[step_id] >= MAX_RUNS_WITHOUT_LIMIT:
+            stopped = (
+                f"stopped: the step ran {self.runs[step_id]} times and has no runLimit; a loop "
+                'without an end would never finish: give the step a "runLimit"'
             )
+        elif total >= MAX_STEPS_PER_RUN:
+            stopped = f"stopped: {total} steps ran in this run; lower the runLimit of its loops"
+        else:
+            stopped = None
+        if stopped:
+            self._report(StepResult(id=step_id, action=action, status="failed", message=stopped))
             self.stopped = True
             return []
         self.runs[step_id] += 1

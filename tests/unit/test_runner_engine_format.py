@@ -338,3 +338,35 @@ def test_engine_format_is_told_by_entrypoints_next_or_condition_objects(
     document: dict[str, Any], engine: bool
 ) -> None:
     assert is_engine_format(document) is engine
+
+
+def test_joins_waiting_for_each_other_fail_instead_of_vanishing(embedded: RedisRoomsAddon) -> None:
+    document = engine_file(
+        [
+            step("fork", "builtin::log", parameters={"message": "x"}, next=["a", "b"]),
+            step("a", "builtin::log", parameters={"message": "a"}, next=["j1"]),
+            step("b", "builtin::log", parameters={"message": "b"}, next=["j2"]),
+            step("j1", "builtin::log", waitForAll=True, parameters={"message": "1"},
+                 next=["j2"]),
+            step("j2", "builtin::log", waitForAll=True, parameters={"message": "2"},
+                 next=["j1"]),
+        ],
+        start="fork",
+    )  # fmt: skip
+    results = run(document, embedded)
+    assert walked(results) == [("fork", "ok"), ("a", "ok"), ("b", "ok"), ("j1", "failed")]
+    assert results[-1].message == (
+        "waitForAll: the joins j1, j2 wait for each other (each has a predecessor that runs "
+        "only after another); none can run"
+    )
+
+
+def test_a_run_has_a_total_step_cap(
+    embedded: RedisRoomsAddon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workflow_module, "MAX_STEPS_PER_RUN", 5)
+    results = run(counting_loop(limit=50, until=10**9), embedded)
+    assert walked(results) == [("bump", "ok")] * 5 + [("bump", "failed")]
+    assert (
+        results[-1].message == "stopped: 5 steps ran in this run; lower the runLimit of its loops"
+    )
