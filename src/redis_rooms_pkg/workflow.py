@@ -507,7 +507,7 @@ def _check_templates(
                 f"{did_you_mean(head, choices)}"
             )
             continue
-        if not rest.startswith("output"):
+        if rest != "output" and not rest.startswith("output."):
             problems.append(
                 f"{where}: template {{{{{path}}}}}: a step's values are read as "
                 f"{{{{{head}.output.<field>}}}}"

@@ -313,6 +313,20 @@ def test_a_string_condition_guards_a_step_in_the_engine_format(embedded: RedisRo
     assert walked(results) == [("a", "skipped"), ("b", "ok")]
 
 
+@pytest.mark.parametrize("path", ["a.outputs.message", "a.message", "a"])
+def test_a_step_is_read_through_its_output(path: str) -> None:
+    document = engine_file(
+        [
+            step("a", "builtin::log", parameters={"message": "a"}, next=["b"]),
+            step("b", "builtin::log", parameters={"message": f"{{{{{path}}}}}"}),
+        ],
+        start="a",
+    )
+    assert problems_of(document) == [
+        f"step 'b': template {{{{{path}}}}}: a step's values are read as {{{{a.output.<field>}}}}"
+    ]
+
+
 def test_steps_the_entrypoint_never_reaches_are_noted() -> None:
     document = engine_file(
         [
