@@ -384,3 +384,80 @@ def test_a_run_has_a_total_step_cap(
     assert (
         results[-1].message == "stopped: 5 steps ran in this run; lower the runLimit of its loops"
     )
+
+
+LOG = {"message": "x"}
+
+
+@pytest.mark.parametrize(
+    ("document", "options", "says"),
+    [
+        pytest.param({"steps": [step("a", "builtin::log", parameters=LOG)]},
+                     {"entrypoint": "main"}, "entrypoint 'main': the file has no \"entrypoints\"",
+                     id="entrypoint-of-seed-file"),
+        pytest.param({"entrypoints": {"id": "x"}, "steps": [step("a", "builtin::log")]}, {},
+                     '"entrypoints" must be a non-empty list', id="entrypoints-not-list"),
+        pytest.param(engine_file([step("a", "builtin::log", parameters=LOG, next={"b": 1})], "a"),
+                     {}, "step 'a': \"next\" must be a list of step ids", id="next-object"),
+        pytest.param(engine_file([step("a", "builtin::log", parameters=LOG, next=[3])], "a"), {},
+                     "step 'a': \"next\" must be a step id (a string), not 3", id="next-number"),
+        pytest.param(engine_file([step("a", "log", parameters=LOG)], "a"), {},
+                     "step 'a': \"action\" must read \"<addon id>::<action>\"", id="action"),
+        pytest.param(engine_file([step("a", "builtin::transform", parameters={})], "a"), {},
+                     "step 'a': builtin::transform needs parameter(s) 'rules'", id="builtin"),
+        pytest.param(engine_file([step("payload", "builtin::log", parameters=LOG)], "payload"),
+                     {}, "step id 'payload' is a template name", id="reserved-id"),
+    ],
+)  # fmt: skip
+def test_file_shape_problems(document: dict[str, Any], options: dict[str, Any], says: str) -> None:
+    assert any(problem.startswith(says) for problem in problems_of(document, **options))
+
+
+def test_entrypoint_guards_are_noted_as_not_evaluated() -> None:
+    document = engine_file([step("a", "builtin::log", parameters=LOG)], "a")
+    document["entrypoints"][0]["guards"] = [{"if": "x"}]
+    assert check(document).notes == [
+        "entrypoint 'default': guards are not evaluated by the local runner"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("steps", "says"),
+    [
+        pytest.param([step("a", "builtin::log", parameters={"message": "{{loop_item}}"})],
+                     "template {{loop_item}}: there is no loop (a logic::loop step)", id="no-loop"),
+        pytest.param([step("a", "builtin::delay", parameters={"seconds": "soon"})],
+                     "builtin::delay: seconds must be a number >= 0, not 'soon'", id="delay"),
+        pytest.param([step("a", "logic::loop", parameters={"items": "{{payload}}"})],
+                     "logic::loop: items must be a list, not dict", id="loop-items"),
+        pytest.param([step("a", "builtin::log", parameters=LOG,
+                           condition={"if": "{{payload.nope}} == 1", "then": "a"})],
+                     "its condition cannot be evaluated: template {{payload.nope}}",
+                     id="condition"),
+        pytest.param([step("a", "logic::loop", parameters={"items": [1]}, next=["b"]),
+                      step("b", "builtin::log", parameters=LOG, runLimit=3,
+                           condition={"if": "true", "then": "b"})],
+                     "the loop of 'a' has 1 item(s) and this is run 2: end the loop with a "
+                     "condition on {{loop_index}}", id="loop-overrun"),
+    ],
+)  # fmt: skip
+def test_run_time_failures_stop_the_run_with_a_message(
+    embedded: RedisRoomsAddon, steps: list[dict[str, Any]], says: str
+) -> None:
+    results = run(engine_file(steps, steps[0]["id"]), embedded, {"k": 1})
+    assert results[-1].status == "failed"
+    assert results[-1].message.startswith(says)
+
+
+def test_a_guard_reading_a_skipped_step_fails_its_step(embedded: RedisRoomsAddon) -> None:
+    document = {
+        "steps": [
+            step("a", "builtin::log", parameters=LOG, condition="{{payload.go}}"),
+            step("b", "builtin::log", parameters=LOG, condition="{{a.output.logged}}"),
+        ]
+    }
+    results = run(document, embedded, {"go": False})
+    assert walked(results) == [("a", "skipped"), ("b", "failed")]
+    assert results[1].message == (
+        "template {{a.output.logged}}: step 'a' has no output: it was skipped (condition false)"
+    )
