@@ -23,10 +23,12 @@ install: .venv/.installed
 redis-server:
 	bash scripts/ensure-redis.sh
 
-# The README's use-case workflows (examples/*.json) through `redis-rooms run` on the embedded
-# (in-process) Redis. examples/demo_runs.json lists the runs, one after the other on the same
-# Redis, with each run's payload and the outputs of other addons' steps (stubbed): the second
-# API-caching run is a cache hit, the consumer takes the producer's job, the agent remembers.
+# The README's use-case workflows (examples/*.json) and one in the engine's own format
+# (examples/engine/) through `redis-rooms run` on the embedded (in-process) Redis.
+# examples/demo_runs.json lists the runs, one after the other on the same Redis, with each run's
+# payload and the outputs of other addons' steps (stubbed or mocked): the second API-caching run
+# is a cache hit, the consumer takes the producer's job, the agent remembers, the engine-format
+# cache-aside misses then hits.
 demo: install
 	$(POETRY) run redis-rooms run --embedded --runs examples/demo_runs.json
 

@@ -19,6 +19,7 @@ from redis_rooms_pkg.actions import CATALOGUE
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from redis_rooms_pkg.cli import app
 from redis_rooms_pkg.cli.check import run_check
+from redis_rooms_pkg.cli.inputs import call_values
 
 ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "examples"
@@ -131,14 +132,6 @@ def test_run_with_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert os.environ.pop("RR_TEST_FROM_ENV_FILE") == "yes"
 
 
-LOOP = {
-    "steps": [
-        step("a", "cache::get_key", parameters={"key": "k"}, next="b"),
-        step("b", "cache::get_key", parameters={"key": "k"}, next="a"),
-    ]
-}
-
-
 @pytest.mark.parametrize(
     ("document", "args", "says"),
     [
@@ -150,38 +143,27 @@ LOOP = {
                       "steps": [step("a", "cache::nope")]}, [],
                      "step 'a': unknown action 'nope'; known actions: ", id="unknown-action"),
         pytest.param({"steps": [step("a", "cache::get_key", parameters={"key": "k"},
-                                     next="zz")]}, [],
-                     "step 'a': next names unknown step 'zz'", id="unknown-next"),
-        pytest.param(LOOP, [], "cycle through next: a -> b -> a", id="cycle"),
+                                     next=["zz"])]}, [],
+                     "step 'a': \"next\" names unknown step 'zz'", id="unknown-next"),
         pytest.param({"steps": [step("a", "cache::get_key", parameters={"kee": "x"})]}, [],
-                     "get_key takes no parameter(s) 'kee'", id="unknown-parameter"),
+                     "get_key takes no parameter 'kee' (did you mean 'key'?)",
+                     id="unknown-parameter"),
         pytest.param({"steps": [step("a", "cache::set_key", parameters={"key": "x"})]}, [],
                      "set_key needs parameter(s) 'value'", id="missing-parameter"),
         pytest.param({"steps": [step("a", "cache::get_key",
-                                     parameters={"key": "{{payload.user.id}}"})]},
-                     ["--payload", '{"user": {"name": "x"}}'],
-                     "template {{payload.user.id}}: 'id' not found in payload.user "
-                     "(it has: name)", id="missing-template-path"),
-        pytest.param({"steps": [step("a", "cache::get_key",
                                      parameters={"key": "{{later.output.key}}"}),
                                 step("later", "cache::get_key", parameters={"key": "k"})]}, [],
-                     "no payload or earlier step named 'later'", id="template-names-later-step"),
+                     "reads step 'later', which cannot have run before 'a'",
+                     id="template-names-later-step"),
         pytest.param({"steps": [step("x", "llm::ask"),
                                 step("a", "cache::get_key",
                                      parameters={"key": "{{x.output.text}}"})]}, [],
-                     "step 'x' has no output: it was skipped", id="template-skipped-step"),
-        pytest.param({"steps": [step("a", "cache::get_key",
-                                     parameters={"key": "{{payload.tags.first}}"})]},
-                     ["--payload", '{"tags": ["x", "y"]}'],
-                     "'first' not found in payload.tags (it is a list of 2 item(s))",
-                     id="template-list-field"),
-        pytest.param({"steps": [step("a", "cache::get_key",
-                                     parameters={"key": "{{payload.n.x}}"})]},
-                     ["--payload", '{"n": 5}'],
-                     "'x' not found in payload.n (it is a int, not an object)",
-                     id="template-scalar-field"),
-        pytest.param({"steps": [step("a", "llm::ask", next=["b"]), step("b", "llm::ask")]}, [],
-                     'step \'a\': "next" must be a step id (a string)', id="next-not-a-string"),
+                     'reads step \'x\' (llm::ask), which is not a Redis step and gets no output: '
+                     'add "llm::ask": {"mock_response": {...}} to the --mock-config file',
+                     id="template-unmocked-step"),
+        pytest.param({"steps": [step("a", "llm::ask", next="b"), step("b", "llm::ask")]}, [],
+                     'step \'a\': "next" is a list of step ids in the engine\'s format: '
+                     'write "next": ["b"]', id="next-not-a-list"),
         pytest.param({"steps": [step("a", "llm::ask")]}, ["--payload", "[1]"],
                      "--payload must be a JSON object", id="payload-not-object"),
         pytest.param({"steps": [step("a", "llm::ask")]}, ["--payload", "{x"],
@@ -189,7 +171,7 @@ LOOP = {
         pytest.param({"steps": [step("a", "llm::ask")]}, ["--stub", "a"],
                      "--stub 'a' must look like NAME=VALUE", id="stub-without-value"),
         pytest.param({"steps": [step("a", "llm::ask")]}, ["--stub", "b={}"],
-                     "the run has no step 'b'", id="stub-unknown-step"),
+                     "the workflow has no step 'b'", id="stub-unknown-step"),
         pytest.param({"steps": [step("a", "cache::get_key", parameters={"key": "k"})]},
                      ["--stub", "a={}"], "cannot be stubbed", id="stub-redis-step"),
         pytest.param({"steps": [step("a", "llm::ask")]}, ["--env-file", "/nonexistent/.env"],
@@ -220,7 +202,8 @@ SESSION = "session_management.json"
     [
         pytest.param({"workflow": SESSION}, "must hold a non-empty list of runs", id="not-a-list"),
         pytest.param([], "must hold a non-empty list of runs", id="empty"),
-        pytest.param([1], "run 1: a run is an object with workflow, payload, stubs", id="not-obj"),
+        pytest.param([1], "run 1: a run is an object with workflow, entrypoint, payload",
+                     id="not-obj"),
         pytest.param([{"workflow": SESSION, "payload": {}, "stub": {}}],
                      "run 1: unknown field(s) 'stub'", id="unknown-field"),
         pytest.param([{"payload": {}}], 'run 1: "workflow" must name a workflow file',
@@ -230,7 +213,11 @@ SESSION = "session_management.json"
         pytest.param([{"workflow": SESSION, "stubs": {"a": 1}}],
                      '"stubs" must map step ids to output objects', id="bad-stubs"),
         pytest.param([{"workflow": "nope.json"}], "nope.json' not found", id="missing-workflow"),
-        pytest.param([{"workflow": SESSION, "stubs": {"zz": {}}}], "the run has no step 'zz'",
+        pytest.param([{"workflow": SESSION, "mock_config": 1}],
+                     '"mock_config" must name a mocks file', id="bad-mock-config"),
+        pytest.param([{"workflow": SESSION, "entrypoint": 1}],
+                     '"entrypoint" must be an entrypoint id', id="bad-entrypoint"),
+        pytest.param([{"workflow": SESSION, "stubs": {"zz": {}}}], "the workflow has no step 'zz'",
                      id="stub-unknown-step"),
     ],
 )  # fmt: skip
@@ -248,7 +235,8 @@ def test_runs_file_errors(tmp_path: Path, runs: Any, says: str) -> None:
         pytest.param([str(EXAMPLES / SESSION), "--runs", str(EXAMPLES / "demo_runs.json")],
                      "(one of them)", id="both"),
         pytest.param(["--runs", str(EXAMPLES / "demo_runs.json"), "--payload", "{}"],
-                     "--payload and --stub go with WORKFLOW.json", id="payload-with-runs"),
+                     "--payload, --payload-file, --mock-config, --stub and ENTRYPOINT go with "
+                     "WORKFLOW.json", id="payload-with-runs"),
     ],
 )  # fmt: skip
 def test_run_needs_one_source(args: list[str], says: str) -> None:
@@ -325,24 +313,165 @@ def test_run_missing_workflow_file() -> None:
     assert "workflow file '/nonexistent/workflow.json' not found" in result.stderr
 
 
-def test_run_template_error_keeps_the_steps_that_ran(tmp_path: Path) -> None:
+def test_run_template_error_fails_its_step_after_the_steps_that_ran(tmp_path: Path) -> None:
     workflow = {
         "steps": [
             step("put", "cache::set_key", parameters={"key": "k", "value": "v"}),
             step("get", "cache::get_key", parameters={"key": "{{put.output.nope}}"}),
         ]
     }
-    result = invoke("run", write(tmp_path, "w.json", workflow))
+    result = invoke("run", write(tmp_path, "w.json", workflow), "--json")
+    assert result.exit_code == 1  # a step ran: not a refused file (2)
+    put, get = json_lines(result.stdout)
+    assert (put["id"], put["status"]) == ("put", "ok")
+    assert get["status"] == "failed"
+    assert "'nope' not found in put.output (it has: message, key, success" in get["message"]
+
+
+@pytest.mark.parametrize(
+    ("key", "payload", "says"),
+    [
+        pytest.param("{{payload.user.id}}", {"user": {"name": "x"}},
+                     "template {{payload.user.id}}: 'id' not found in payload.user (it has: name)",
+                     id="missing-field"),
+        pytest.param("{{payload.tags.first}}", {"tags": ["x", "y"]},
+                     "'first' not found in payload.tags (it is a list of 2 item(s))",
+                     id="list-field"),
+        pytest.param("{{payload.n.x}}", {"n": 5},
+                     "'x' not found in payload.n (it is a int, not an object)", id="scalar-field"),
+    ],
+)  # fmt: skip
+def test_run_payload_path_missing_fails_the_step(
+    tmp_path: Path, key: str, payload: dict[str, Any], says: str
+) -> None:
+    workflow = {"steps": [step("a", "cache::get_key", parameters={"key": key})]}
+    result = invoke("run", write(tmp_path, "w.json", workflow), "-p", json.dumps(payload), "--json")
+    assert result.exit_code == 1
+    (line,) = json_lines(result.stdout)
+    assert line["status"] == "failed"
+    assert says in line["message"]
+
+
+ENGINE = EXAMPLES / "engine"
+WEATHER = [str(ENGINE / "weather_cache.json"), "--mock-config", str(ENGINE / "mocks.json")]
+
+
+def test_run_engine_file_with_mocks_misses_then_hits() -> None:
+    result = invoke("run", *WEATHER, "--embedded", "-p", '{"city": "Oslo"}', "--repeat", "2",
+                    "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = json_lines(result.stdout)
+    first = [(line["id"], line["status"]) for line in lines if line["run"] == 1]
+    second = [line["id"] for line in lines if line["run"] == 2]
+    assert first == [
+        ("check-cache", "ok"), ("is-cached", "ok"), ("fetch-api", "mocked"),
+        ("store-cache", "ok"),
+    ]  # fmt: skip
+    assert second == ["check-cache", "is-cached", "log-hit"]
+    assert lines[-1]["output"]["message"] == "hit: 18 C in Oslo"
+    assert {line["target"] for line in lines if "weather-cache::" in line["action"]} == {
+        "the embedded in-process Redis"
+    }
+
+
+def test_run_table_says_where_the_data_went(tmp_path: Path) -> None:
+    payload = write(tmp_path, "payload.json", {"city": "Oslo"})
+    result = invoke("run", *WEATHER, "--embedded", "--payload-file", payload)
+    assert result.exit_code == 0, result.output
+    caption = " ".join(result.stdout.split())  # the caption wraps at the terminal's width
+    assert "Redis: weather-cache -> the embedded in-process Redis" in caption
+    assert "entrypoint 'default' at 'check-cache'" in caption
+    assert "mocked" in result.stdout
+
+
+def test_run_names_an_entrypoint(tmp_path: Path) -> None:
+    document = json.loads((ENGINE / "weather_cache.json").read_text())
+    document["entrypoints"].append({"id": "refresh", "name": "x", "startAt": "fetch-api"})
+    path = write(tmp_path, "w.json", document)
+    result = invoke("run", path, "refresh", *WEATHER[1:], "-p", '{"city": "Oslo"}', "--embedded",
+                    "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert [line["id"] for line in json_lines(result.stdout)] == ["fetch-api", "store-cache"]
+    wrong = invoke("run", path, "refrsh", *WEATHER[1:], "--embedded")
+    assert wrong.exit_code == 2
+    assert "no entrypoint 'refrsh' (did you mean 'refresh'?)" in wrong.stderr
+
+
+def test_run_refuses_an_unmocked_step_that_is_read(tmp_path: Path) -> None:
+    result = invoke("run", str(ENGINE / "weather_cache.json"), "--embedded", "-p", "{}")
     assert result.exit_code == 2
-    assert "put" in result.stdout
-    assert "'nope' not found in put.output (it has: message, key, success" in result.stderr
+    assert 'add "weather-api::fetch": {"mock_response": {...}} to the --mock-config file' in (
+        result.stderr
+    )
+    assert result.stdout == ""  # nothing ran
+
+
+def test_run_lists_every_problem_and_writes_nothing(tmp_path: Path) -> None:
+    document = json.loads((ENGINE / "weather_cache.json").read_text())
+    steps = document["workflow"]["steps"]
+    steps[0]["conditon"] = steps[0]["next"]
+    steps[1]["parameters"]["condition"] = "{{check-cach.output.found}} == true"
+    result = invoke("run", write(tmp_path, "w.json", document), *WEATHER[1:], "--embedded",
+                    "-p", "{}")  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: the workflow cannot run as written (2 problems;")
+    assert "unknown field 'conditon' (did you mean 'condition'?)" in result.stderr
+    assert "{{check-cach.output.found}} names no step or payload (did you mean 'check-cache'?)" in (
+        result.stderr
+    )
+
+
+def test_run_prints_notes_on_stderr(tmp_path: Path) -> None:
+    document = {"steps": [step("a", "builtin::log", parameters={"message": "hi"}, next=[]),
+                          step("b", "builtin::log", parameters={"message": "b"})]}  # fmt: skip
+    result = invoke("run", write(tmp_path, "w.json", document))
+    assert result.exit_code == 0, result.output
+    assert "note: w.json: no \"entrypoints\": the run starts at the first step, 'a'" in (
+        result.stderr
+    )
+    assert "note: w.json: not reached from 'a', so never run: b" in result.stderr
+    assert "no Redis steps" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("document", "says"),
+    [
+        pytest.param([1], "must hold an object", id="not-object"),
+        pytest.param({"fetch": {"mock_response": {}}}, "a key names a step's action",
+                     id="no-addon"),
+        pytest.param({"a::b": {"response": {}}}, 'give the output as {"mock_response": {...}}',
+                     id="no-mock-response"),
+    ],
+)  # fmt: skip
+def test_run_bad_mock_config(tmp_path: Path, document: Any, says: str) -> None:
+    mocks = write(tmp_path, "mocks.json", document)
+    result = invoke("run", str(ENGINE / "weather_cache.json"), "--mock-config", mocks)
+    assert result.exit_code == 2
+    assert says in result.stderr
+
+
+def test_run_payload_once(tmp_path: Path) -> None:
+    payload = write(tmp_path, "p.json", {})
+    result = invoke("run", *WEATHER, "-p", "{}", "--payload-file", payload)
+    assert result.exit_code == 2
+    assert "--payload or --payload-file, not both" in result.stderr
+
+
+def test_runs_file_with_mocks_and_entrypoint(tmp_path: Path) -> None:
+    runs = [
+        {"workflow": str(ENGINE / "weather_cache.json"), "payload": {"city": "Rome"},
+         "mock_config": str(ENGINE / "mocks.json"), "entrypoint": "default"},
+    ]  # fmt: skip
+    result = invoke("run", "--runs", write(tmp_path, "runs.json", runs), "--embedded", "--json")
+    assert result.exit_code == 0, result.output
+    assert json_lines(result.stdout)[2]["status"] == "mocked"
 
 
 # --- call --------------------------------------------------------------------------------------
 
 
 def test_call_prints_the_response_as_json() -> None:
-    result = invoke("call", "set_key", "key=k", 'value={"a":1}', "ex=60", "--embedded")
+    result = invoke("call", "set_key", "key=k", 'value:={"a":1}', "ex:=60", "--embedded")
     assert result.exit_code == 0, result.output
     response = json.loads(result.stdout)
     assert response["code"] == 200
@@ -350,6 +479,30 @@ def test_call_prints_the_response_as_json() -> None:
     assert (output["key"], output["success"]) == ("k", True)
     assert output["message"] == "stored 'k' (expires in 60s)"
     assert response["tokens"] == {"stepAmount": 0, "totalCurrentAmount": 0}
+
+
+@pytest.mark.parametrize(
+    ("args", "stored"),
+    [
+        pytest.param(["value=1.50"], "1.50", id="text-stays-text"),
+        pytest.param(["value=1e3"], "1e3", id="exponent-stays-text"),
+        pytest.param(["value=true"], "true", id="true-stays-text"),
+        pytest.param(["value:=1.50"], "1.5", id="json-number"),
+        pytest.param(["value:={\"a\": 1}"], '{"a":1}', id="json-object"),
+        pytest.param(["value=x", "ex=60"], "x", id="number-parameter-from-text"),
+        pytest.param(["value=x", "ex:=60"], "x", id="number-parameter-from-json"),
+    ],
+)  # fmt: skip
+def test_call_values_follow_httpie(args: list[str], stored: str) -> None:
+    set_result = invoke("call", "set_key", "key=k", *args, "--embedded")
+    assert set_result.exit_code == 0, set_result.output
+    assert json.loads(set_result.stdout)["code"] == 200
+    addon = RedisRoomsAddon()
+    assert addon.loadAddonConfig({"id": "r", "type": "redis", "name": "r", "mode": "embedded"})
+    response = addon.set_key(key="k", **call_values(args))  # the values `call` passed
+    assert response.code == 200
+    assert addon.client().get("k") == stored
+    addon.close()
 
 
 def test_call_optional_parameter_default() -> None:
@@ -369,8 +522,12 @@ def test_call_non_2xx_exits_1() -> None:
     [
         pytest.param(["nope"], "unknown action 'nope'; known actions: ", id="unknown-action"),
         pytest.param(["get_key"], "get_key needs key=VALUE", id="missing"),
-        pytest.param(["get_key", "key=a", "kee=b"], "takes no parameter(s) 'kee'", id="unknown"),
-        pytest.param(["get_key", "key"], "parameter 'key' must look like NAME=VALUE", id="no-eq"),
+        pytest.param(["get_key", "key=a", "kee=b"],
+                     "get_key takes no parameter 'kee' (did you mean 'key'?)", id="unknown"),
+        pytest.param(["get_key", "key"], "parameter 'key' must look like NAME=TEXT or NAME:=JSON",
+                     id="no-eq"),
+        pytest.param(["set_key", "key=a", "value:={x"], "parameter value:= is not valid JSON",
+                     id="bad-json"),
         pytest.param(["get_key", "key=a", "key=b"], "'key' is given twice", id="twice"),
         pytest.param(["get_key", "key=a", "--addon-config", "/nonexistent.json"],
                      "addon config '/nonexistent.json' not found", id="no-config-file"),
@@ -521,7 +678,7 @@ def test_make_demo_runs_every_example_on_one_redis() -> None:
         command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
     )
     assert shown.returncode == 0, shown.stdout + shown.stderr
-    assert "session_management.json (run 1 of 9)" in shown.stdout
+    assert "session_management.json (run 1 of 11)" in shown.stdout
     done = subprocess.run(
         [*command, "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
     )
@@ -531,6 +688,7 @@ def test_make_demo_runs_every_example_on_one_redis() -> None:
     for line in lines:
         by_run.setdefault(line["run"], {})[line["id"]] = line
     shipped = {path.name for path in EXAMPLES.glob("*.json")} - {"demo_runs.json"}
+    shipped.add("engine/weather_cache.json")  # the engine's own format, other addons mocked
     assert {line["workflow"] for line in lines} == shipped  # every use case is in the demo
     assert by_run[1]["verify-session"]["output"]["value"] == "tok-7f3a"
     # the external steps of the first API-caching run, the rate-limited call, the thumbnail,
@@ -541,6 +699,11 @@ def test_make_demo_runs_every_example_on_one_redis() -> None:
     assert by_run[6]["take-job"]["output"]["found"] is True  # the producer's job
     assert any(line["output"] and line["output"].get("released") for line in by_run[7].values())
     assert by_run[9]["load-history"]["output"]["count"] == 2  # the agent remembered
+    # the engine-format cache-aside: a miss (the API's response mocked), then a hit
+    assert list(by_run[10]) == ["check-cache", "is-cached", "fetch-api", "store-cache"]
+    assert by_run[10]["fetch-api"]["status"] == "mocked"
+    assert list(by_run[11]) == ["check-cache", "is-cached", "log-hit"]
+    assert by_run[11]["log-hit"]["output"]["message"] == "hit: 18 C in Paris"
 
 
 def test_installed_script_json_run() -> None:
@@ -571,3 +734,9 @@ def test_addon_import_stays_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_actions_markdown_prints_the_generated_reference() -> None:
+    done = invoke("actions", "--markdown")
+    assert done.exit_code == 0
+    assert done.output == (Path(__file__).parents[2] / "docs" / "actions.md").read_text()

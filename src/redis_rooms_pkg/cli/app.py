@@ -14,18 +14,21 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from redis_rooms_pkg import __version__
+from redis_rooms_pkg import __version__, workflow
 from redis_rooms_pkg.actions import CATALOGUE
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from redis_rooms_pkg.cli import inputs
 from redis_rooms_pkg.cli.check import StageResult, run_check
 from redis_rooms_pkg.cli.inputs import InputError
 from redis_rooms_pkg.workflow import (
+    Flow,
     StepResult,
+    WorkflowCheckError,
     WorkflowError,
     action_signature,
-    plan,
-    run_workflow,
+    did_you_mean,
+    run_flow,
+    steps_of,
 )
 
 EXIT_FAILED = 1  # a step, an action or a check stage failed
@@ -69,6 +72,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON lines inste
 STATUS_STYLE = {
     "ok": "green",
     "stubbed": "cyan",
+    "mocked": "cyan",
     "skipped": "dim",
     "failed": "bold red",
     "warn": "yellow",
@@ -120,15 +124,6 @@ def _close(addons: dict[str, RedisRoomsAddon]) -> None:
 # --- run ---------------------------------------------------------------------------------------
 
 
-def _check_stubs(workflow: dict[str, Any], stubs: dict[str, Any], redis_ids: set[str]) -> None:
-    steps = {step["id"]: step for step in plan(workflow, redis_ids)}
-    for step_id in stubs:
-        if step_id not in steps:
-            raise InputError(f"--stub {step_id}: the run has no step {step_id!r}")
-        if str(steps[step_id].get("action", "")).partition("::")[0] in redis_ids:
-            raise InputError(f"--stub {step_id}: a Redis step runs for real and cannot be stubbed")
-
-
 def _compact(value: Any) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False)
 
@@ -148,8 +143,10 @@ def _steps_table(title: str, results: list[StepResult], caption: str | None = No
     for result in results:
         if result.output is None or result.status == "failed":
             shown = result.message or ""
-        else:  # the output's own message repeats the facts it carries
+        elif result.target is not None:  # a Redis output's message repeats the facts it carries
             shown = _compact({k: v for k, v in result.output.items() if k != "message"})
+        else:
+            shown = _compact(result.output)
         table.add_row(
             Text(result.id),
             Text(result.action),
@@ -160,20 +157,57 @@ def _steps_table(title: str, results: list[StepResult], caption: str | None = No
     return table
 
 
+def _targets(flow: Flow, addons: dict[str, RedisRoomsAddon]) -> str:
+    """Where this workflow's Redis steps write: the addon id and its target, never a secret."""
+    used = {
+        str(step.get("action", "")).partition("::")[0]
+        for step_id, step in flow.steps.items()
+        if flow.kind(step_id) == "redis"
+    }
+    if not used:
+        return "no Redis steps"
+    described = []
+    for addon_id in sorted(used):
+        config = addons[addon_id].config
+        described.append(f"{addon_id} -> {config.describe_target() if config else '?'}")
+    return "Redis: " + "; ".join(described)
+
+
 @app.command()
 def run(
     workflow_file: Annotated[
         Path | None,
         typer.Argument(
             metavar="[WORKFLOW.json]",
-            help="Workflow file in the engine's shape",
+            help="Workflow file: the engine's (entrypoints, next) or the seed's (file order)",
+            show_default=False,
+        ),
+    ] = None,
+    entrypoint: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[ENTRYPOINT]",
+            help='Entrypoint id to start at (default: "default", else the first)',
             show_default=False,
         ),
     ] = None,
     payload: Annotated[
         str | None,
+        typer.Option("--payload", "-p", help="The payload: a JSON object", show_default=False),
+    ] = None,
+    payload_file: Annotated[
+        Path | None,
         typer.Option(
-            "--payload", "-p", help="The payload: a JSON object, or @file", show_default=False
+            "--payload-file", help="Read the payload from a JSON file", show_default=False
+        ),
+    ] = None,
+    mock_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--mock-config",
+            metavar="MOCKS.json",
+            help='Outputs of other addons\' actions: {"<addon>::<action>": {"mock_response": {}}}',
+            show_default=False,
         ),
     ] = None,
     stub: Annotated[
@@ -181,7 +215,7 @@ def run(
         typer.Option(
             "--stub",
             metavar="STEP_ID=JSON",
-            help="Output of a step of another addon (repeatable); later steps can use it",
+            help="Output of one step of another addon (repeatable); later steps can use it",
         ),
     ] = None,
     runs_path: Annotated[
@@ -189,8 +223,8 @@ def run(
         typer.Option(
             "--runs",
             metavar="RUNS.json",
-            help='Instead of WORKFLOW.json: a list of runs ({"workflow", "payload", "stubs"}), '
-            "one after the other on the same Redis",
+            help='Instead of WORKFLOW.json: a list of runs ({"workflow", "entrypoint", '
+            '"payload", "mock_config", "stubs"}), one after the other on the same Redis',
             show_default=False,
         ),
     ] = None,
@@ -206,51 +240,105 @@ def run(
             help="Run everything this many times on the same addons (e.g. to see a cache hit)",
         ),
     ] = 1,
+    real_delays: Annotated[
+        bool,
+        typer.Option("--real-delays", help="Let builtin::delay steps really wait (up to 60 s)"),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Run a workflow file's Redis steps, in order, and print each step's outcome."""
+    """Run a workflow file as the engine would, Redis steps for real, and print each step."""
     addons: dict[str, RedisRoomsAddon] = {}
     try:
         with _input_errors():
             inputs.load_env_file(env_file)
-            runs = _runs(workflow_file, runs_path, payload, stub or [])
+            runs = _runs(
+                workflow_file, entrypoint, runs_path, payload, payload_file, mock_config, stub or []
+            )
             for one in runs:
-                plan(one.workflow, set())  # each file's own shape first: steps, next, cycles
+                steps_of(one.workflow)  # each file's own shape first
             overrides = inputs.entries_in(addon_config) if addon_config else []
-            workflows = [one.workflow for one in runs]
-            addons = inputs.addons_for_workflows(workflows, overrides, embedded)
-            for one in runs:
-                _check_stubs(one.workflow, one.stubs, set(addons))
+            addons = inputs.addons_for_workflows(
+                [one.workflow for one in runs], overrides, embedded
+            )
+            flows = _checked(runs, addons)
             failed, total = 0, len(runs) * repeat
-            for number, one in enumerate(runs * repeat, 1):
+            for number, (one, flow) in enumerate(list(zip(runs, flows, strict=True)) * repeat, 1):
                 title = one.name + (f" (run {number} of {total})" if total > 1 else "")
-                failed += _run_once(title, number, one, addons, as_json)
+                failed += _run_once(title, number, one, flow, addons, as_json, real_delays)
     finally:
         _close(addons)
     if failed:
         raise typer.Exit(EXIT_FAILED)
 
 
+def _checked(runs: list[inputs.Run], addons: dict[str, RedisRoomsAddon]) -> list[Flow]:
+    """Every run's file checked before anything runs; all problems of all files at once."""
+    flows, problems, notes = [], [], []
+    for number, one in enumerate(runs, 1):
+        try:
+            flow = workflow.check(
+                one.workflow,
+                redis_ids=addons.keys(),
+                entrypoint=one.entrypoint,
+                mocks=one.mocks,
+                stubs=one.stubs,
+            )
+        except WorkflowCheckError as exc:
+            where = f"run {number} ({one.name}): " if len(runs) > 1 else ""
+            problems += [f"{where}{problem}" for problem in exc.problems]
+            continue
+        flows.append(flow)
+        notes += [
+            f"{one.name}: {note}" for note in flow.notes if f"{one.name}: {note}" not in notes
+        ]
+    if problems:
+        raise WorkflowCheckError(problems)
+    for note in notes:
+        err.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
+    return flows
+
+
 def _runs(
-    workflow_file: Path | None, runs_path: Path | None, payload: str | None, stubs: list[str]
+    workflow_file: Path | None,
+    entrypoint: str | None,
+    runs_path: Path | None,
+    payload: str | None,
+    payload_file: Path | None,
+    mock_config: Path | None,
+    stubs: list[str],
 ) -> list[inputs.Run]:
-    """The runs asked for: one workflow file with --payload and --stub, or a runs file."""
+    """The runs asked for: one workflow file with its options, or a runs file."""
     if (workflow_file is None) == (runs_path is None):
         raise InputError("give a WORKFLOW.json file, or a runs file with --runs (one of them)")
     if runs_path is not None:
-        if payload is not None or stubs:
+        given = [payload, payload_file, mock_config, entrypoint]
+        if any(option is not None for option in given) or stubs:
             raise InputError(
-                "--payload and --stub go with WORKFLOW.json; in a runs file each run has its own"
+                "--payload, --payload-file, --mock-config, --stub and ENTRYPOINT go with "
+                "WORKFLOW.json; in a runs file each run has its own"
             )
         return inputs.runs_file(runs_path)
     assert workflow_file is not None
+    if payload is not None and payload_file is not None:
+        raise InputError("give the payload with --payload or --payload-file, not both")
     workflow = inputs.read_json(workflow_file, "workflow file")
-    data = inputs.json_object(payload, "--payload") if payload is not None else {}
-    return [inputs.Run(workflow_file.name, workflow, data, inputs.stubs(stubs))]
+    data = {}
+    if payload is not None:
+        data = inputs.json_object(payload, "--payload")
+    elif payload_file is not None:
+        data = inputs.json_object(f"@{payload_file}", "--payload-file")
+    mocks = inputs.mock_config(mock_config) if mock_config else {}
+    return [inputs.Run(workflow_file.name, workflow, data, inputs.stubs(stubs), mocks, entrypoint)]
 
 
 def _run_once(
-    title: str, number: int, one: inputs.Run, addons: dict[str, RedisRoomsAddon], as_json: bool
+    title: str,
+    number: int,
+    one: inputs.Run,
+    flow: Flow,
+    addons: dict[str, RedisRoomsAddon],
+    as_json: bool,
+    real_delays: bool,
 ) -> int:
     """One run of a workflow, printed; the number of failed steps."""
     results: list[StepResult] = []
@@ -262,10 +350,16 @@ def _run_once(
             typer.echo(json.dumps(line, ensure_ascii=False))
 
     try:
-        run_workflow(one.workflow, one.payload, addons=addons, stubs=one.stubs, on_step=on_step)
+        run_flow(flow, one.payload, addons=addons, on_step=on_step, real_delays=real_delays)
     finally:
         if not as_json:
-            caption = f"payload {_compact(one.payload)}" if one.payload else None
+            start = f"entrypoint {flow.entrypoint!r} at {flow.start!r}" if flow.entrypoint else None
+            facts = [
+                start,
+                f"payload {_compact(one.payload)}" if one.payload else None,
+                _targets(flow, addons),
+            ]
+            caption = " · ".join(fact for fact in facts if fact)
             out.print(_steps_table(title, results, caption))
     return sum(result.status == "failed" for result in results)
 
@@ -274,22 +368,25 @@ def _run_once(
 
 
 def _call_parameters(action: str, pairs: list[str]) -> dict[str, Any]:
-    """NAME=VALUE pairs checked against the action's signature; values read as JSON if they can."""
+    """NAME=TEXT and NAME:=JSON pairs (httpie's convention) checked against the signature."""
     signature = action_signature(action)
-    given = inputs.assignments(pairs, "parameter")
+    given = inputs.call_values(pairs)
     accepted = signature.parameters
     unknown = sorted(set(given) - set(accepted))
     if unknown:
         raise InputError(
-            f"{action} takes no parameter(s) {', '.join(map(repr, unknown))}; "
-            f"its parameters are: {', '.join(accepted)}"
+            "; ".join(
+                f"{action} takes no parameter {name!r}{did_you_mean(name, accepted)}"
+                for name in unknown
+            )
+            + f"; its parameters are: {', '.join(accepted)}"
         )
     missing = [p for p, spec in accepted.items() if spec.default is spec.empty and p not in given]
     if missing:
         raise InputError(
             f"{action} needs {', '.join(f'{p}=VALUE' for p in missing)} (see redis-rooms actions)"
         )
-    return {name: inputs.loose_value(text) for name, text in given.items()}
+    return given
 
 
 @app.command()
@@ -298,8 +395,9 @@ def call(
     parameters: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[NAME=VALUE]...",
-            help="Parameters; values read as JSON when they can (ex=60, value='{\"a\":1}')",
+            metavar="[NAME=TEXT | NAME:=JSON]...",
+            help="Parameters as httpie reads them: NAME=TEXT is a string (value=1.50), "
+            "NAME:=JSON is JSON (ex:=60, items:='{\"a\":1}'); number parameters accept text",
             show_default=False,
         ),
     ] = None,
@@ -375,8 +473,18 @@ def _parameter(param: dict[str, Any]) -> str:
 
 
 @app.command()
-def actions(as_json: JsonOption = False) -> None:
+def actions(
+    as_json: JsonOption = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print docs/actions.md (the generated reference).")
+    ] = False,
+) -> None:
     """List the actions: what each reads or writes, and its parameters."""
+    if markdown:
+        from redis_rooms_pkg.cli.reference import actions_markdown
+
+        typer.echo(actions_markdown(), nl=False)
+        return
     entries = catalogue()
     if as_json:
         for entry in entries:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -71,12 +71,33 @@ def json_object(text: str, what: str) -> dict[str, Any]:
     return value
 
 
-def loose_value(text: str) -> Any:
-    """A command-line value: JSON when it parses (60, true, {"a":1}), else the text itself."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
+def call_values(items: Iterable[str]) -> dict[str, Any]:
+    """Parameters as httpie reads them: ``name=text`` is the text, ``name:=json`` is JSON.
+
+    ``value=1.50`` stays the string "1.50"; ``ex:=60`` is the number 60, ``items:='{"a":1}'``
+    an object. A number-typed parameter given as text is still converted by the action's model.
+    """
+    values: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        is_json = name.endswith(":")
+        name = name.removesuffix(":").strip()
+        if not sep or not name:
+            raise InputError(f"parameter {item!r} must look like NAME=TEXT or NAME:=JSON")
+        if name in values:
+            raise InputError(f"parameter {name!r} is given twice")
+        if is_json:
+            try:
+                values[name] = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise InputError(
+                    f"parameter {name}:= is not valid JSON: {exc.msg} at column {exc.colno} "
+                    f"(NAME:=JSON takes JSON, e.g. {name}:=60 or {name}:='{{\"a\": 1}}'; "
+                    f"NAME=TEXT takes text as it is)"
+                ) from None
+        else:
+            values[name] = text
+    return values
 
 
 def assignments(items: Iterable[str], what: str) -> dict[str, str]:
@@ -98,6 +119,26 @@ def stubs(items: Iterable[str]) -> dict[str, dict[str, Any]]:
         step: json_object(text, f"--stub {step}")
         for step, text in assignments(items, "--stub").items()
     }
+
+
+def mock_config(path: Path) -> dict[str, dict[str, Any]]:
+    """An engine CLI mocks file: ``{"<addon id>::<action>": {"mock_response": {...}}}``.
+
+    The outputs by action: each step with that action gets ``mock_response`` as its output.
+    """
+    document = read_json(path, "mock config")
+    shape = '{"<addon id>::<action>": {"mock_response": {...}}}'
+    if not isinstance(document, dict):
+        raise InputError(f"mock config {str(path)!r} must hold an object {shape}")
+    mocks = {}
+    for action, mock in document.items():
+        where = f"mock config {str(path)!r}, {action!r}"
+        if "::" not in action:
+            raise InputError(f"{where}: a key names a step's action, {shape}")
+        if not isinstance(mock, dict) or not isinstance(mock.get("mock_response"), dict):
+            raise InputError(f'{where}: give the output as {{"mock_response": {{...}}}}')
+        mocks[action] = mock["mock_response"]
+    return mocks
 
 
 def load_env_file(path: Path | None) -> None:
@@ -185,24 +226,27 @@ def addons_for_workflows(
 
 @dataclass(frozen=True)
 class Run:
-    """One run of a workflow: the file's name, its content, the payload and stubbed outputs."""
+    """One run of a workflow: the file's name and content, its payload and other addons' outputs."""
 
     name: str
     workflow: Any
     payload: dict[str, Any]
     stubs: dict[str, dict[str, Any]]
+    mocks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    entrypoint: str | None = None
 
 
-RUN_FIELDS = ("workflow", "payload", "stubs")
+RUN_FIELDS = ("workflow", "entrypoint", "payload", "mock_config", "stubs")
 
 
 def runs_file(path: Path) -> list[Run]:
-    """The runs a --runs file lists, in order; workflow paths are relative to the file."""
+    """The runs a --runs file lists, in order; file paths are relative to the runs file."""
     document = read_json(path, "runs file")
     if not isinstance(document, list) or not document:
         raise InputError(
             f"runs file {str(path)!r} must hold a non-empty list of runs, each "
-            '{"workflow": "FILE.json", "payload": {...}, "stubs": {"STEP_ID": {...}}}'
+            '{"workflow": "FILE.json", "payload": {...}, "mock_config": "MOCKS.json", '
+            '"stubs": {"STEP_ID": {...}}}'
         )
     runs = []
     for number, item in enumerate(document, 1):
@@ -216,14 +260,20 @@ def runs_file(path: Path) -> list[Run]:
                 f"a run has {', '.join(RUN_FIELDS)}"
             )
         name, payload, stubs = item.get("workflow"), item.get("payload", {}), item.get("stubs", {})
+        mocks, entrypoint = item.get("mock_config"), item.get("entrypoint")
         if not isinstance(name, str) or not name:
             raise InputError(f'{where}: "workflow" must name a workflow file')
         if not isinstance(payload, dict):
             raise InputError(f'{where}: "payload" must be an object')
         if not isinstance(stubs, dict) or not all(isinstance(v, dict) for v in stubs.values()):
             raise InputError(f'{where}: "stubs" must map step ids to output objects')
+        if mocks is not None and (not isinstance(mocks, str) or not mocks):
+            raise InputError(f'{where}: "mock_config" must name a mocks file')
+        if entrypoint is not None and not isinstance(entrypoint, str):
+            raise InputError(f'{where}: "entrypoint" must be an entrypoint id')
         workflow = read_json(path.parent / name, "workflow file")
-        runs.append(Run(Path(name).name, workflow, payload, stubs))
+        outputs = mock_config(path.parent / mocks) if mocks else {}
+        runs.append(Run(name, workflow, payload, stubs, outputs, entrypoint))
     return runs
 
 
