@@ -123,9 +123,11 @@ class RedisRoomsAddon:
             if self._context is None:
                 self._context = ActionContext(
                     client=build_client(self.config, self.credentials),
-                    keys=Keyspace(self.config.key_prefix),
+                    keys=Keyspace(self.config.key_prefix, self.config.max_name_bytes),
                     max_value_bytes=self.config.max_value_bytes,
                     socket_timeout=self.config.socket_timeout,
+                    max_call_bytes=self.config.max_call_bytes,
+                    max_response_bytes=self.config.max_response_bytes,
                 )
             return self._context
 
