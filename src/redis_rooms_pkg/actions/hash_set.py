@@ -27,6 +27,8 @@ SCRIPT = (
     CHECKS
     + f"""
 local bad = whole(ARGV[1], '{EXPIRE_MAX}', 'expiry')
+  or denied('HSET', KEYS[1], 'f', 'v')
+  or (ARGV[1] ~= '' and denied('EXPIRE', KEYS[1], ARGV[1]))
 if bad then return bad end
 local added = 0
 for i = 2, #ARGV, {CHUNK} do

@@ -30,11 +30,13 @@ from redis_rooms_pkg.services.errors import AddonError
 SCRIPT = (
     CHECKS
     + f"""
-local bad = whole(ARGV[3], '{EXPIRE_MAX}', 'expiry')
-if bad then return bad end
-local created = redis.call('EXISTS', KEYS[1]) == 0
 local command = 'INCRBY'
 if ARGV[2] == 'float' then command = 'INCRBYFLOAT' end
+local bad = whole(ARGV[3], '{EXPIRE_MAX}', 'expiry')
+  or denied(command, KEYS[1], ARGV[1])
+  or (ARGV[3] ~= '' and denied('EXPIRE', KEYS[1], ARGV[3]))
+if bad then return bad end
+local created = redis.call('EXISTS', KEYS[1]) == 0
 local reply = redis.pcall(command, KEYS[1], ARGV[1])
 if type(reply) == 'table' and reply.err then
   local code = string.match(tostring(reply.err), '^%S+')

@@ -32,6 +32,9 @@ SCRIPT = (
     + f"""
 local bad = whole(ARGV[1], '{MAX_LIMIT}', 'limit')
   or whole(ARGV[2], '{MAX_WINDOW * 1_000_000}', 'window')
+  or denied('ZREMRANGEBYSCORE', KEYS[1], '0', '1')
+  or denied('ZADD', KEYS[1], '0', 'm')
+  or denied('PEXPIRE', KEYS[1], '1')
 if bad then return bad end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])

@@ -18,6 +18,10 @@ CHUNK = 1000  # arguments one command inside a script takes (Lua's unpack has a 
 # applied. The actions check the same bounds before sending (400); this is defence in depth.
 # whole(text, max): text is "" or a whole number from 1 to max (both decimal strings; compared
 # as text, exactly, for any number of digits). Returns a Redis error reply naming ``what``.
+# denied(command, args...): a NOPERM error reply when the ACL user may not run the command
+# (Redis 7+; older servers and fakeredis lack redis.acl_check_cmd and fail at the command). A
+# command refused inside a script would otherwise stop it after its first writes, and Redis 7.0
+# reports it as a plain ERR.
 CHECKS = """
 local function whole(text, max, what)
   if text == '' then return nil end
@@ -25,6 +29,13 @@ local function whole(text, max, what)
     return nil
   end
   return redis.error_reply('ERR ' .. what .. ' must be a whole number from 1 to ' .. max)
+end
+local function denied(command, ...)
+  if redis.acl_check_cmd and not redis.acl_check_cmd(command, ...) then
+    return redis.error_reply(
+      "NOPERM this user has no permissions to run the '" .. string.lower(command) .. "' command")
+  end
+  return nil
 end
 """
 EXPIRE_MAX = str(MAX_EXPIRE_S)  # largest expiry in s a script accepts
@@ -43,6 +54,10 @@ local command = ARGV[1]
 if command ~= 'RPUSH' and command ~= 'LPUSH' then
   return redis.error_reply('ERR push command must be RPUSH or LPUSH')
 end
+bad = denied(command, KEYS[1], 'x')
+  or (ARGV[2] ~= '' and denied('LTRIM', KEYS[1], '0', '-1'))
+  or (ARGV[3] ~= '' and denied('EXPIRE', KEYS[1], ARGV[3]))
+if bad then return bad end
 for i = 4, #ARGV, {CHUNK} do
   redis.call(command, KEYS[1], unpack(ARGV, i, math.min(i + {CHUNK - 1}, #ARGV)))
 end
