@@ -265,28 +265,30 @@ NAME_HELP = "not empty, not only whitespace; at most max_name_bytes UTF-8 bytes 
 # A name the workflow gives (key, field, lock, channel, session id): numbers become text.
 Name = Annotated[str, BeforeValidator(_scalar_to_str), AfterValidator(_name_text)]
 Key = Annotated[Name, Field(description=f"Redis key ({NAME_HELP})")]
+# Bounds come before the boolean check in these aliases: that way they reach the JSON schema as
+# "minimum"/"maximum" (after a BeforeValidator pydantic would emit non-standard "gt"/"le" keys).
 Seconds = Annotated[
     int,
-    BeforeValidator(_no_bool),
     Field(
         gt=0,
         le=MAX_EXPIRE_S,
         description=f"A whole number of seconds from 1 to {MAX_EXPIRE_S} (10^15)",
     ),
+    BeforeValidator(_no_bool),
 ]
 Milliseconds = Annotated[
     int,
-    BeforeValidator(_no_bool),
     Field(
         gt=0,
         le=MAX_EXPIRE_MS,
         description=f"A whole number of milliseconds from 1 to {MAX_EXPIRE_MS} (10^18)",
     ),
+    BeforeValidator(_no_bool),
 ]
 # A count (how many values to keep or read): Redis reads it as a signed 64-bit integer.
-Count = Annotated[int, BeforeValidator(_no_bool), Field(ge=1, le=INT64_MAX)]
+Count = Annotated[int, Field(ge=1, le=INT64_MAX), BeforeValidator(_no_bool)]
 # A list index (negative counts from the end): a signed 64-bit integer for Redis.
-Index = Annotated[int, BeforeValidator(_no_bool), Field(ge=INT64_MIN, le=INT64_MAX)]
+Index = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX), BeforeValidator(_no_bool)]
 Keys = Annotated[
     list[Key],
     BeforeValidator(_one_or_many),
