@@ -78,6 +78,7 @@ def test_json_depth_is_measured_without_recursion(data: object, ok: bool) -> Non
 
 def test_reply_size_counts_names_and_values() -> None:
     assert reply_size({"ab": b"xyz", "c": None}, ["d", b"ef"], None) == 2 + 3 + 1 + 1 + 2
+    assert reply_size(["é"]) == 2  # UTF-8 bytes, not characters
 
 
 @pytest.mark.parametrize(

@@ -443,11 +443,13 @@ def check_response(ctx: ActionContext, size: int, page: str) -> None:
 
 
 def reply_size(*parts: Any) -> int:
-    """Bytes in the names and values of a reply: str and bytes counted, None as 0."""
+    """Bytes in the names and values of a reply: bytes, and str as UTF-8; None counts 0."""
     total = 0
     for part in parts:
-        if isinstance(part, bytes | str):
+        if isinstance(part, bytes) or (isinstance(part, str) and part.isascii()):
             total += len(part)
+        elif isinstance(part, str):
+            total += len(part.encode("utf-8", "surrogatepass"))
         elif isinstance(part, dict):
             total += reply_size(*part.keys(), *part.values())
         elif isinstance(part, list | tuple):
