@@ -31,10 +31,10 @@ MAX_BATCH = 10_000  # keys one batch action (get_many, set_many, exists_key, del
 # it ("invalid expire time"), and reads counts and indexes as signed 64-bit integers.
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 MAX_EXPIRE_S = 10**15  # s (~31.7 million years): 1000 * s + now stays well inside INT64_MAX
+MAX_EXPIRE_MS = 10**18  # ms, the same span: now + ms stays inside INT64_MAX for ~290 million years
 # Levels of JSON an action returns as data (encoding "json"; 422 beyond): pydantic refuses to
 # serialise an output nested about 500 levels deep, and the response envelope adds a few.
 MAX_JSON_DEPTH = 200
-MAX_EXPIRE_MS = 10**18  # ms, the same span: now + ms stays inside INT64_MAX for ~290 million years
 RAW = {NEVER_DECODE: []}  # execute_command option: the reply as bytes, whatever decode_responses
 
 # Models here build their validators on first use (defer_build), not at import: an engine that

@@ -265,7 +265,7 @@ def describe(
         if _error_code(exc) == "WRONGTYPE":
             return 409, (
                 f"the key holds a different Redis type than {action or 'this action'} works on "
-                "(WRONGTYPE): use another key, or delete this one first"
+                "(WRONGTYPE): use another key"
             )
         return 502, f"{target} refused the command: {exc}"
     if isinstance(exc, rx.DataError):
