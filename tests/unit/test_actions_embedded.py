@@ -64,7 +64,7 @@ def test_numeric_key_from_a_template_is_accepted(embedded: RedisRoomsAddon) -> N
 @pytest.mark.parametrize(
     ("params", "says"),
     [
-        pytest.param({"key": "", "value": "v"}, "key: Value error, must not be empty", id="empty"),
+        pytest.param({"key": "", "value": "v"}, "key: String should have at least 1", id="empty"),
         pytest.param({"key": "k", "value": "v", "ex": 0}, "ex: Input should be greater", id="ex0"),
         pytest.param({"key": "k", "value": "v", "ex": -5}, "ex: Input should be greater", id="neg"),
         pytest.param(

@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializeAsAny,
+    StringConstraints,
 )
 from redis.client import NEVER_DECODE
 from redis.cluster import REDIS_CLUSTER_HASH_SLOTS, ClusterNode, RedisCluster
@@ -261,9 +262,14 @@ def _one_or_many(value: Any) -> Any:
     return value
 
 
-NAME_HELP = "not empty, not only whitespace; at most max_name_bytes UTF-8 bytes (1024 by default)"
+NAME_HELP = "not empty, not only whitespace; at most max_name_bytes UTF-8 bytes, 1024 by default"
 # A name the workflow gives (key, field, lock, channel, session id): numbers become text.
-Name = Annotated[str, BeforeValidator(_scalar_to_str), AfterValidator(_name_text)]
+Name = Annotated[
+    str,
+    StringConstraints(min_length=1),
+    BeforeValidator(_scalar_to_str),
+    AfterValidator(_name_text),
+]
 Key = Annotated[Name, Field(description=f"Redis key ({NAME_HELP})")]
 # Bounds come before the boolean check in these aliases: that way they reach the JSON schema as
 # "minimum"/"maximum" (after a BeforeValidator pydantic would emit non-standard "gt"/"le" keys).
