@@ -18,7 +18,7 @@ from redis_rooms_pkg.actions import CATALOGUE, ActionResponse
 from redis_rooms_pkg.actions.base import ActionContext, Encoding, Keyspace, validate
 from redis_rooms_pkg.actions.server_info import Section
 from redis_rooms_pkg.configuration import CustomAddonConfig
-from redis_rooms_pkg.configuration.addonconfig import KNOWN_SECRETS
+from redis_rooms_pkg.configuration.addonconfig import DEFAULT_MAX_NAME_BYTES, KNOWN_SECRETS
 from redis_rooms_pkg.services import errors
 from redis_rooms_pkg.services.client import (
     EMBEDDED_MISSING,
@@ -218,9 +218,11 @@ class RedisRoomsAddon:
                 self._kept = kept
                 self._context = ActionContext(
                     client=kept,
-                    keys=Keyspace(self.config.key_prefix),
+                    keys=Keyspace(self.config.key_prefix, self.config.max_name_bytes),
                     max_value_bytes=self.config.max_value_bytes,
                     socket_timeout=self.config.socket_timeout,
+                    max_call_bytes=self.config.max_call_bytes,
+                    max_response_bytes=self.config.max_response_bytes,
                 )
             return self._context
 
@@ -329,8 +331,9 @@ class RedisRoomsAddon:
         """Delete the keys matching a glob pattern, at most limit per call (SCAN + UNLINK).
 
         Delete the keys matching a pattern, in batches of `SCAN` + `UNLINK` (never `KEYS`), at most
-        `limit` keys per call. A pattern that matches every key (`*`) is refused unless `allow_all`
-        is true. When `truncated` is true, call again to delete more.
+        `limit` keys per call. A pattern that does not begin with a literal character (`*`, `?*`,
+        `[a-z]*`...) may match every key and is refused unless `allow_all` is true (see
+        [limits.md](limits.md)). When `truncated` is true, call again to delete more.
         """
 
     # --- workflow building blocks -----------------------------------------------------------
@@ -518,7 +521,8 @@ class RedisRoomsAddon:
     def _failed(self, name: str, params: dict[str, Any], code: int, message: str) -> ActionResponse:
         """A failed step's response: its code and message, and an output stating no facts."""
         self._log.warning("{} failed ({}): {}", name, code, message)
-        output = CATALOGUE[name].output.failed(message, params)
+        limit = self.config.max_name_bytes if self.config else DEFAULT_MAX_NAME_BYTES
+        output = CATALOGUE[name].output.failed(message, params, limit)
         return ActionResponse(output=output, message=message, code=code)
 
     def _describe(self, exc: BaseException, action: str = "") -> tuple[int, str]:

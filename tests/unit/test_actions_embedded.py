@@ -123,7 +123,8 @@ def test_wrong_type_is_409(embedded: RedisRoomsAddon) -> None:
     embedded.client().rpush("queue", "a")
     response = embedded.get_key("queue")
     assert response.code == 409
-    assert "different Redis type" in response.message
+    assert "holds a Redis list" in response.message
+    assert "read it with list_range" in response.message
 
 
 def test_non_utf8_value_is_422_not_an_exception(embedded: RedisRoomsAddon) -> None:

@@ -13,7 +13,7 @@ from redis_rooms_pkg.addon import RedisRoomsAddon
 @pytest.mark.parametrize("name", list(CATALOGUE))
 def test_failed_output_is_null_but_for_message_and_echoed_names(name: str) -> None:
     output_model = CATALOGUE[name].output
-    output = output_model.failed("it failed", {"key": "k", "message": "not echoed", "limit": 5})
+    output = output_model.failed("it failed", {"key": "k", "message": "not echoed", "limit": 5}, 10)
     dumped = output.model_dump()
     assert dumped.pop("message") == "it failed"
     if "success" in dumped:

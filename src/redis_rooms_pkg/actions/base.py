@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
 import redis
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -24,6 +27,15 @@ from redis.cluster import REDIS_CLUSTER_HASH_SLOTS, ClusterNode, RedisCluster
 from redis_rooms_pkg.services.errors import AddonError
 
 MAX_BATCH = 10_000  # keys one batch action (get_many, set_many, exists_key, delete_key) takes
+# Redis's own numeric limits, checked before anything is sent (docs/limits.md): Redis keeps an
+# expiry as a Unix time in milliseconds in a signed 64-bit integer and refuses one that overflows
+# it ("invalid expire time"), and reads counts and indexes as signed 64-bit integers.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_EXPIRE_S = 10**15  # s (~31.7 million years): 1000 * s + now stays well inside INT64_MAX
+MAX_EXPIRE_MS = 10**18  # ms, the same span: now + ms stays inside INT64_MAX for ~290 million years
+# Levels of JSON an action returns as data (encoding "json"; 422 beyond): pydantic refuses to
+# serialise an output nested about 500 levels deep, and the response envelope adds a few.
+MAX_JSON_DEPTH = 200
 RAW = {NEVER_DECODE: []}  # execute_command option: the reply as bytes, whatever decode_responses
 
 # Models here build their validators on first use (defer_build), not at import: an engine that
@@ -66,14 +78,15 @@ class ActionOutput(BaseModel):
     message: str = Field(default="", description="Status message")
 
     @classmethod
-    def failed(cls, message: str, given: Mapping[str, Any]) -> ActionOutput:
+    def failed(cls, message: str, given: Mapping[str, Any], max_name_bytes: int) -> ActionOutput:
         """The output of a failed step: its message, the names the step was given (key,
         channel...) echoed back, and null for every fact (found, written, count...): a later
-        step's condition must not read a failure as "absent", "denied" or "0"."""
+        step's condition must not read a failure as "absent", "denied" or "0". A name that is
+        not valid text or is over ``max_name_bytes`` is not echoed (null too)."""
         values: dict[str, Any] = dict.fromkeys(cls.model_fields)
         for name, value in given.items():
             # "message" is the output's status text (publish also has a "message" parameter)
-            if name in values and name != "message" and isinstance(value, str):
+            if name in values and name != "message" and _echoable(value, max_name_bytes):
                 values[name] = value
         values["message"] = message
         if "success" in values:
@@ -81,18 +94,49 @@ class ActionOutput(BaseModel):
         return validate(cls, values)
 
 
+def _echoable(value: Any, max_bytes: int) -> bool:
+    """Whether a step's name can go back into its output: text that is valid UTF-8, not huge."""
+    if not isinstance(value, str) or len(value) > max_bytes:
+        return False
+    try:
+        return len(value.encode("utf-8")) <= max_bytes
+    except UnicodeEncodeError:  # a lone surrogate: no JSON output could carry it
+        return False
+
+
 _GLOB_SPECIAL = str.maketrans({c: "\\" + c for c in "*?[]\\"})
 
 
 @dataclass(frozen=True)
 class Keyspace:
-    """The addon's key namespace: every key an action touches lives under ``prefix``."""
+    """The addon's key namespace: every key an action touches lives under ``prefix``.
+
+    ``max_name_bytes`` caps the UTF-8 length of every name a workflow gives (a key, lock, channel
+    or session id, without the prefix; hash field names through :meth:`check_name`): 413 above it.
+    """
 
     prefix: str = ""
+    max_name_bytes: int | None = None  # None: no limit
 
     def key(self, name: str) -> str:
-        """The stored name of a key the workflow calls ``name``."""
+        """The stored name of a key the workflow calls ``name``; 413 when the name is too long."""
+        # A UTF-8 character takes at most 4 bytes: short names (the usual case) skip encoding.
+        if self.max_name_bytes is not None and len(name) * 4 > self.max_name_bytes:
+            self.check_name(name, "key")
         return self.prefix + name
+
+    def check_name(self, name: str, what: str) -> None:
+        """413 when ``name`` is longer than max_name_bytes in UTF-8."""
+        if self.max_name_bytes is None:
+            return
+        size = len(name.encode("utf-8", "surrogatepass"))
+        if size > self.max_name_bytes:
+            raise AddonError(
+                413,
+                f"a {what} name of {size} bytes is over the addon's max_name_bytes limit "
+                f"({self.max_name_bytes}): use a shorter name (e.g. a hash of it); nothing was "
+                "sent",
+            )
 
     def name(self, stored: str) -> str:
         """The workflow's name for a stored key (the prefix removed)."""
@@ -114,6 +158,8 @@ class ActionContext:
     keys: Keyspace = Keyspace()
     max_value_bytes: int | None = None  # largest value a write action stores; None: no limit
     socket_timeout: float | None = None  # s, how long one command may wait for its reply
+    max_call_bytes: int | None = None  # names + values one batch write sends; None: no limit
+    max_response_bytes: int | None = None  # names + values one read returns; None: no limit
 
 
 @dataclass(frozen=True)
@@ -128,20 +174,90 @@ class ActionSpec:
     read_only: bool
     destructive: bool = False
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "run", _naming_wrong_type(self.name, self.run))
+
     @property
     def writes(self) -> bool:
         """Whether the action changes data (refused when the addon is configured read_only)."""
         return not self.read_only
 
 
+# The action that reads each Redis type, for the WRONGTYPE message.
+READER = {"string": "get_key", "hash": "hash_get", "list": "list_range or history_get"}
+
+
+def _naming_wrong_type(
+    action: str, run: Callable[[ActionContext, Any], ActionOutput]
+) -> Callable[[ActionContext, Any], ActionOutput]:
+    """``run``, with a WRONGTYPE error turned into a 409 that names the type the key holds and
+    the action that reads it. TYPE is asked only after such an error (one extra read)."""
+
+    def guarded(ctx: ActionContext, params: Any) -> ActionOutput:
+        try:
+            return run(ctx, params)
+        except redis.ResponseError as exc:
+            if not str(exc).startswith("WRONGTYPE"):
+                raise
+            raise AddonError(409, wrong_type_message(ctx, params, action)) from None
+
+    return guarded
+
+
+def wrong_type_message(ctx: ActionContext, params: Any, action: str) -> str:
+    """What a WRONGTYPE error means for the key ``params`` names, with the type found there."""
+    label = getattr(params, "key", None) or getattr(params, "name", None)
+    stored = ctx.keys.key(label) if isinstance(label, str) else None
+    session = getattr(params, "session_id", None)
+    if stored is None and isinstance(session, str):
+        from redis_rooms_pkg.actions.history_key import KEY_PREFIX  # here: it imports this module
+
+        label = KEY_PREFIX + session
+        stored = ctx.keys.key(label)
+    kind = None
+    if stored is not None:
+        try:
+            kind = as_text(ctx.client.type(stored))
+        except redis.RedisError:
+            kind = None  # the message below still says what happened
+    if kind in (None, "none"):
+        return (
+            f"the key holds a different Redis type than {action} works on (WRONGTYPE): use "
+            "another key"
+        )
+    reader = READER.get(kind)
+    fix = f"read it with {reader}" if reader else f"no action of this addon reads a {kind}"
+    return (
+        f"{label!r} holds a Redis {kind}, not what {action} works on (WRONGTYPE): {fix}, or use "
+        "another key"
+    )
+
+
 def _scalar_to_str(value: Any) -> Any:
-    """Template-rendered keys may arrive as numbers; booleans and objects are refused."""
+    """Template-rendered keys may arrive as numbers; booleans, NaN/infinity and objects are
+    refused."""
     if type(value) is str:  # the usual case, checked first: this runs on every action
         return value
     if isinstance(value, bool):
         raise ValueError("must be a string, not a boolean")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a string or a finite number, not NaN or infinity")
     if isinstance(value, int | float):
         return str(value)
+    return value
+
+
+def _name_text(value: str) -> str:
+    """A name must hold a visible character and be valid Unicode (no lone surrogate)."""
+    if not value or value.isspace():
+        raise ValueError("must not be empty or only whitespace")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(
+                f"holds a lone surrogate at character {exc.start}, which is not valid Unicode"
+            ) from None
     return value
 
 
@@ -173,22 +289,39 @@ def _one_or_many(value: Any) -> Any:
     return value
 
 
-Key = Annotated[
+NAME_HELP = "not empty, not only whitespace; at most max_name_bytes UTF-8 bytes, 1024 by default"
+# A name the workflow gives (key, field, lock, channel, session id): numbers become text.
+Name = Annotated[
     str,
     StringConstraints(min_length=1),
     BeforeValidator(_scalar_to_str),
-    Field(description="Redis key (must not be empty)"),
+    AfterValidator(_name_text),
 ]
+Key = Annotated[Name, Field(description=f"Redis key ({NAME_HELP})")]
+# Bounds come before the boolean check in these aliases: that way they reach the JSON schema as
+# "minimum"/"maximum" (after a BeforeValidator pydantic would emit non-standard "gt"/"le" keys).
 Seconds = Annotated[
     int,
+    Field(
+        gt=0,
+        le=MAX_EXPIRE_S,
+        description=f"A whole number of seconds from 1 to {MAX_EXPIRE_S} (10^15)",
+    ),
     BeforeValidator(_no_bool),
-    Field(gt=0, description="A whole number of seconds greater than 0"),
 ]
 Milliseconds = Annotated[
     int,
+    Field(
+        gt=0,
+        le=MAX_EXPIRE_MS,
+        description=f"A whole number of milliseconds from 1 to {MAX_EXPIRE_MS} (10^18)",
+    ),
     BeforeValidator(_no_bool),
-    Field(gt=0, description="A whole number of milliseconds greater than 0"),
 ]
+# A count (how many values to keep or read): Redis reads it as a signed 64-bit integer.
+Count = Annotated[int, Field(ge=1, le=INT64_MAX), BeforeValidator(_no_bool)]
+# A list index (negative counts from the end): a signed 64-bit integer for Redis.
+Index = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX), BeforeValidator(_no_bool)]
 Keys = Annotated[
     list[Key],
     BeforeValidator(_one_or_many),
@@ -220,24 +353,16 @@ def encode_value(ctx: ActionContext, value: Any, encoding: Encoding, key: str) -
             raise AddonError(400, f'invalid input: value of {key!r}: encoding "base64" needs text')
         try:
             data = base64.b64decode(value, validate=True)
-        except binascii.Error as exc:
+        except (binascii.Error, ValueError) as exc:  # ValueError: non-ASCII text
             raise AddonError(
                 400, f"invalid input: value of {key!r} is not valid base64 text ({exc})"
             ) from None
     elif isinstance(value, bytes) and encoding == "text":
         data = value
     elif isinstance(value, str) and encoding == "text":
-        data = value.encode("utf-8")
+        data = _utf8(value, key)
     else:
-        try:
-            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise AddonError(
-                400,
-                f"invalid input: value of {key!r} cannot be stored as JSON text "
-                f"({type(value).__name__})",
-            ) from exc
-        data = text.encode("utf-8")
+        data = _utf8(_json_text(value, key), key)
     if ctx.max_value_bytes is not None and len(data) > ctx.max_value_bytes:
         raise AddonError(
             413,
@@ -245,6 +370,35 @@ def encode_value(ctx: ActionContext, value: Any, encoding: Encoding, key: str) -
             f"({ctx.max_value_bytes}); nothing was written",
         )
     return data
+
+
+def _json_text(value: Any, key: str) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except RecursionError:
+        raise AddonError(
+            400,
+            f"invalid input: value of {key!r} is nested too deeply to store as JSON text "
+            f"(more than about {sys.getrecursionlimit()} levels)",
+        ) from None
+    except (TypeError, ValueError) as exc:
+        raise AddonError(
+            400,
+            f"invalid input: value of {key!r} cannot be stored as JSON text "
+            f"({type(value).__name__})",
+        ) from exc
+
+
+def _utf8(text: str, key: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise AddonError(
+            400,
+            f"invalid input: value of {key!r} holds a lone surrogate "
+            f"({text[exc.start]!r} at character {exc.start}), which is not valid Unicode text: "
+            'send the text properly encoded, or bytes as base64 with encoding "base64"',
+        ) from None
 
 
 def decode_value(raw: bytes, encoding: Encoding, key: str) -> tuple[str, Any]:
@@ -260,11 +414,80 @@ def decode_value(raw: bytes, encoding: Encoding, key: str) -> tuple[str, Any]:
     if encoding == "text":
         return text, None
     try:
-        return text, json.loads(text)
+        data = json.loads(text)
     except ValueError as exc:
         raise AddonError(
             422, f'the value of {key!r} is not valid JSON ({exc.msg}): read it as "text"'
         ) from None
+    except RecursionError:
+        data = _TOO_DEEP
+    if data is not _TOO_DEEP and _depth_ok(data):
+        return text, data
+    raise AddonError(
+        422,
+        f"the value of {key!r} is JSON nested deeper than {MAX_JSON_DEPTH} levels, too deep to "
+        'return as data: read it with encoding "text"',
+    )
+
+
+_TOO_DEEP = object()  # json.loads gave up (RecursionError)
+
+
+def _depth_ok(data: Any) -> bool:
+    """Whether ``data`` nests at most MAX_JSON_DEPTH levels (checked without recursion)."""
+    if not isinstance(data, dict | list):
+        return True
+    level: list[Any] = [data]
+    for _ in range(MAX_JSON_DEPTH):
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return True
+    return False
+
+
+def check_call_size(ctx: ActionContext, size: int, what: str) -> None:
+    """413 when one batch write would send more than max_call_bytes of names and values."""
+    if ctx.max_call_bytes is not None and size > ctx.max_call_bytes:
+        raise AddonError(
+            413,
+            f"this call would send {size} bytes of names and values, over the addon's "
+            f"max_call_bytes limit ({ctx.max_call_bytes}): split the {what} over several calls; "
+            "nothing was written",
+        )
+
+
+def check_response(ctx: ActionContext, size: int, page: str) -> None:
+    """413 when one read would return more than max_response_bytes of names and values.
+
+    The reply has been read from Redis by then (Redis cannot tell its size beforehand) and is
+    discarded; ``page`` says how to ask for less.
+    """
+    if ctx.max_response_bytes is not None and size > ctx.max_response_bytes:
+        raise AddonError(
+            413,
+            f"the reply holds {size} bytes of names and values, over the addon's "
+            f"max_response_bytes limit ({ctx.max_response_bytes}): {page}",
+        )
+
+
+def reply_size(*parts: Any) -> int:
+    """Bytes in the names and values of a reply: bytes, and str as UTF-8; None counts 0."""
+    total = 0
+    for part in parts:
+        if isinstance(part, bytes) or (isinstance(part, str) and part.isascii()):
+            total += len(part)
+        elif isinstance(part, str):
+            total += len(part.encode("utf-8", "surrogatepass"))
+        elif isinstance(part, dict):
+            total += reply_size(*part.keys(), *part.values())
+        elif isinstance(part, list | tuple):
+            total += reply_size(*part)
+    return total
 
 
 def ttl_seconds(reply: int) -> int | None:
@@ -371,21 +594,34 @@ class Scanner:
 
     def step(
         self, position: tuple[int, int], match: str, count: int
-    ) -> tuple[tuple[int, int] | None, list[str]]:
-        """One SCAN call at ``position``: the next position and the stored keys it returned."""
+    ) -> tuple[tuple[int, int] | None, list[bytes]]:
+        """One SCAN call at ``position``: the next position and the stored keys it returned, as
+        bytes (a key's name may be any bytes, not only UTF-8 text)."""
         index, cursor = position
         node = self.shards[index][1]
         if node is None:
-            cursor, batch = self.client.scan(cursor=cursor, match=match, count=count)
+            cursor, batch = self.client.scan(cursor=cursor, match=match, count=count, **RAW)
         else:
             cursors, batch = self.client.scan(
-                cursor=cursor, match=match, count=count, target_nodes=node
+                cursor=cursor, match=match, count=count, target_nodes=node, **RAW
             )
             cursor = next(iter(cursors.values())) if isinstance(cursors, dict) else cursors
-        keys = [as_text(key) for key in batch]
         if int(cursor) != 0:
-            return (index, int(cursor)), keys
-        return ((index + 1, 0) if index + 1 < len(self.shards) else None), keys
+            return (index, int(cursor)), batch
+        return ((index + 1, 0) if index + 1 < len(self.shards) else None), batch
+
+
+def text_names(raw: list[bytes]) -> tuple[list[str], list[bytes]]:
+    """Stored key names as text, and those skipped because they are not UTF-8 text (a workflow
+    cannot name such a key)."""
+    names: list[str] = []
+    skipped: list[bytes] = []
+    for name in raw:
+        try:
+            names.append(name.decode("utf-8"))
+        except UnicodeDecodeError:
+            skipped.append(name)
+    return names, skipped
 
 
 def _primaries_by_lowest_slot(client: RedisCluster) -> list[tuple[int, ClusterNode | None]]:

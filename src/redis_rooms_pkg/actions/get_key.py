@@ -15,6 +15,7 @@ from redis_rooms_pkg.actions.base import (
     ActionSpec,
     Encoding,
     Key,
+    check_response,
     decode_value,
     ttl_seconds,
 )
@@ -52,6 +53,7 @@ def get_key(ctx: ActionContext, params: GetKeyInput) -> GetKeyOutput:
         raw, ttl = ctx.client.execute_command("GET", stored, **RAW), None
     if raw is None:
         return GetKeyOutput(key=params.key, found=False, message=f"{params.key!r} not found")
+    check_response(ctx, len(raw), "the value is larger than max_response_bytes: raise the limit")
     value, data = decode_value(raw, params.encoding, params.key)
     return GetKeyOutput(
         key=params.key, value=value, found=True, data=data, ttl=ttl, message=f"found {params.key!r}"

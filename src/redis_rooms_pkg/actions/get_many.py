@@ -14,8 +14,10 @@ from redis_rooms_pkg.actions.base import (
     ActionSpec,
     Encoding,
     Keys,
+    check_response,
     decode_value,
     per_group,
+    reply_size,
     slot_groups,
 )
 
@@ -49,7 +51,9 @@ def get_many(ctx: ActionContext, params: GetManyInput) -> GetManyOutput:
     names = list(dict.fromkeys(params.keys))
     values: dict[str, str | None] = {}
     data: dict[str, Any] = {}
-    for name, raw in zip(names, mget_raw(ctx, names), strict=True):
+    raws = mget_raw(ctx, names)
+    check_response(ctx, reply_size(names, raws), "read fewer keys per call")
+    for name, raw in zip(names, raws, strict=True):
         values[name], data[name] = (
             (None, None) if raw is None else decode_value(raw, params.encoding, name)
         )

@@ -6,7 +6,14 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-from redis_rooms_pkg.actions.base import ActionContext, ActionInput, ActionOutput, ActionSpec, Key
+from redis_rooms_pkg.actions.base import (
+    ActionContext,
+    ActionInput,
+    ActionOutput,
+    ActionSpec,
+    Key,
+    Name,
+)
 
 MAX_FIELDS = 10_000  # fields one call removes
 
@@ -19,7 +26,7 @@ def _one_or_many(value: Any) -> Any:
 class HashDeleteInput(ActionInput):
     key: Key
     fields: Annotated[
-        list[Annotated[str, Field(min_length=1)]],
+        list[Name],
         BeforeValidator(_one_or_many),
         Field(min_length=1, max_length=MAX_FIELDS, description="Fields to remove"),
     ]
@@ -33,7 +40,10 @@ class HashDeleteOutput(ActionOutput):
 
 
 def hash_delete(ctx: ActionContext, params: HashDeleteInput) -> HashDeleteOutput:
-    deleted = ctx.client.hdel(ctx.keys.key(params.key), *params.fields)
+    key = ctx.keys.key(params.key)
+    for name in params.fields:
+        ctx.keys.check_name(name, "hash field")
+    deleted = ctx.client.hdel(key, *params.fields)
     return HashDeleteOutput(
         key=params.key,
         deleted_count=deleted,

@@ -12,7 +12,10 @@ from redis_rooms_pkg.actions.base import (
     ActionOutput,
     ActionSpec,
     Key,
+    Name,
     as_text,
+    check_response,
+    reply_size,
 )
 from redis_rooms_pkg.actions.scripts import CHUNK, run_script
 
@@ -37,7 +40,7 @@ def _one_or_many(value: Any) -> Any:
 
 
 FieldNames = Annotated[
-    list[Annotated[str, Field(min_length=1)]],
+    list[Name],
     BeforeValidator(_one_or_many),
     Field(min_length=1, max_length=MAX_FIELDS),
 ]
@@ -62,10 +65,14 @@ def hash_get(ctx: ActionContext, params: HashGetInput) -> HashGetOutput:
     key = ctx.keys.key(params.key)
     if params.fields is None:
         raw = ctx.client.hgetall(key)
+        check_response(ctx, reply_size(raw), "name the fields to read (fields), a few per call")
         values = {as_text(name): as_text(value) for name, value in raw.items()}
         found = bool(values)
     else:
+        for name in params.fields:
+            ctx.keys.check_name(name, "hash field")
         exists, replies = run_script(ctx, SCRIPT, key, *params.fields)
+        check_response(ctx, reply_size(params.fields, replies), "name fewer fields per call")
         values = {
             name: None if value is None else as_text(value)
             for name, value in zip(params.fields, replies, strict=True)

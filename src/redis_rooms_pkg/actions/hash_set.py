@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
     ActionContext,
@@ -12,16 +12,24 @@ from redis_rooms_pkg.actions.base import (
     ActionOutput,
     ActionSpec,
     Key,
+    Name,
     Seconds,
+    check_call_size,
     encode_value,
 )
-from redis_rooms_pkg.actions.scripts import CHUNK, run_script
+from redis_rooms_pkg.actions.scripts import CHECKS, CHUNK, EXPIRE_MAX, run_script
 
 MAX_FIELDS = 10_000  # fields one call sets
 
 # KEYS[1] hash; ARGV[1] expiry in s or ""; ARGV[2..] field, value, field, value...
-# Sets the fields, then the expiry; returns how many fields are new.
-SCRIPT = f"""
+# Checks the expiry, sets the fields, then the expiry; returns how many fields are new.
+SCRIPT = (
+    CHECKS
+    + f"""
+local bad = whole(ARGV[1], '{EXPIRE_MAX}', 'expiry')
+  or denied('HSET', KEYS[1], 'f', 'v')
+  or (ARGV[1] ~= '' and denied('EXPIRE', KEYS[1], ARGV[1]))
+if bad then return bad end
 local added = 0
 for i = 2, #ARGV, {CHUNK} do
   added = added + redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + {CHUNK - 1}, #ARGV)))
@@ -31,23 +39,17 @@ if ARGV[1] ~= '' then
 end
 return added
 """
+)
 
 
 class HashSetInput(ActionInput):
     key: Key
-    fields: dict[str, Any] = Field(
+    fields: dict[Name, Any] = Field(
         min_length=1,
         max_length=MAX_FIELDS,
         description="Field -> value; non-string values are stored as JSON text",
     )
     ex: Seconds | None = Field(default=None, description="Expire the whole hash after ex seconds")
-
-    @field_validator("fields")
-    @classmethod
-    def _names(cls, fields: dict[str, Any]) -> dict[str, Any]:
-        if "" in fields:
-            raise ValueError("field names must not be empty")
-        return fields
 
 
 class HashSetOutput(ActionOutput):
@@ -57,11 +59,14 @@ class HashSetOutput(ActionOutput):
 
 def hash_set(ctx: ActionContext, params: HashSetInput) -> HashSetOutput:
     key = ctx.keys.key(params.key)
-    mapping = {
-        name: encode_value(ctx, value, "text", f"{params.key}.{name}")
-        for name, value in params.fields.items()
-    }
+    mapping = {}
+    for name, value in params.fields.items():
+        ctx.keys.check_name(name, "hash field")
+        mapping[name] = encode_value(ctx, value, "text", f"{params.key}.{name}")
     pairs = [part for name, data in mapping.items() for part in (name, data)]
+    check_call_size(
+        ctx, sum(len(name.encode()) + len(data) for name, data in mapping.items()), "fields"
+    )
     added = int(run_script(ctx, SCRIPT, key, params.ex or "", *pairs))
     return HashSetOutput(
         key=params.key,

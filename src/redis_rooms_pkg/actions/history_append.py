@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, field_validator
 
 from redis_rooms_pkg.actions.base import (
-    NO_BOOL,
     ActionContext,
     ActionInput,
     ActionOutput,
     ActionSpec,
+    Count,
     Seconds,
+    check_call_size,
     encode_value,
 )
 from redis_rooms_pkg.actions.history_key import KEY_PREFIX, SessionId, history_key
@@ -37,8 +38,8 @@ class HistoryAppendInput(ActionInput):
             description='Messages {"role": ..., "content": ..., ...} to add, oldest first',
         ),
     ]
-    max_messages: Annotated[int, NO_BOOL] | None = Field(
-        default=None, ge=1, description="Keep only the newest max_messages messages"
+    max_messages: Count | None = Field(
+        default=None, description="Keep only the newest max_messages messages"
     )
     ex: Seconds | None = Field(
         default=None, description="Forget the history ex seconds after the last append"
@@ -68,6 +69,7 @@ def history_append(ctx: ActionContext, params: HistoryAppendInput) -> HistoryApp
     key = history_key(ctx, params.session_id)
     label = KEY_PREFIX + params.session_id
     entries = [encode_value(ctx, message, "text", label) for message in params.messages]
+    check_call_size(ctx, sum(map(len, entries)), "messages")
     # One atomic step: append, keep the newest max_messages, restart the TTL (it slides).
     length = push(ctx, key, entries, "right", params.max_messages, params.ex)
     return HistoryAppendOutput(

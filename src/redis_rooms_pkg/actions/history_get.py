@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
-    NO_BOOL,
     ActionContext,
     ActionInput,
     ActionOutput,
     ActionSpec,
+    Count,
     as_text,
+    check_response,
+    reply_size,
 )
 from redis_rooms_pkg.actions.history_key import KEY_PREFIX, SessionId, history_key
 from redis_rooms_pkg.services.errors import AddonError
@@ -21,9 +23,7 @@ from redis_rooms_pkg.services.errors import AddonError
 
 class HistoryGetInput(ActionInput):
     session_id: SessionId
-    last: Annotated[int, NO_BOOL] | None = Field(
-        default=None, ge=1, description="Only the newest last messages"
-    )
+    last: Count | None = Field(default=None, description="Only the newest last messages")
 
 
 class HistoryGetOutput(ActionOutput):
@@ -39,6 +39,7 @@ def history_get(ctx: ActionContext, params: HistoryGetInput) -> HistoryGetOutput
     label = KEY_PREFIX + params.session_id
     start = -params.last if params.last is not None else 0
     raw = ctx.client.lrange(history_key(ctx, params.session_id), start, -1)
+    check_response(ctx, reply_size(raw), "read only the newest messages (last)")
     messages = []
     for index, entry in enumerate(raw):
         try:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic import Field
 
-from redis_rooms_pkg.actions.base import ActionContext, _scalar_to_str
+from redis_rooms_pkg.actions.base import NAME_HELP, ActionContext, Name
 
 KEY_PREFIX = "history:"  # a session's list is the key "history:<session_id>" (under key_prefix)
 
 SessionId = Annotated[
-    str,
-    StringConstraints(min_length=1),
-    BeforeValidator(_scalar_to_str),
-    Field(description='Conversation id; the history is the list at "history:<session_id>"'),
+    Name,
+    Field(
+        description=f"Conversation id ({NAME_HELP}); the history is the list at "
+        '"history:<session_id>"'
+    ),
 ]
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from redis_rooms_pkg.actions.base import (
+    INT64_MAX,
+    INT64_MIN,
     NO_BOOL,
     ActionContext,
     ActionInput,
@@ -16,32 +18,59 @@ from redis_rooms_pkg.actions.base import (
     Seconds,
     as_text,
 )
-from redis_rooms_pkg.actions.scripts import run_script
+from redis_rooms_pkg.actions.scripts import CHECKS, EXPIRE_MAX, run_script
 from redis_rooms_pkg.services.errors import AddonError
 
 # KEYS[1] counter; ARGV[1] amount, ARGV[2] "float" or "int", ARGV[3] expiry in s or "".
-# Returns {stored value as text, 1 if this call created the key} or {false, error} when the
-# key holds something that cannot be incremented. Creation, increment and expiry are one
-# atomic step: a counter can never be left without its expiry.
-SCRIPT = """
-local created = redis.call('EXISTS', KEYS[1]) == 0
+# Returns {stored value as text, 1 if this call created the key}, or {false, error} when the
+# string there cannot be incremented (ERR: not a number, or the sum would overflow). Any other
+# error (WRONGTYPE, OOM, READONLY, NOPERM...) is returned as Redis's own error reply, so it is
+# mapped like any command's. The expiry is checked before the first write;
+# creation, increment and expiry are one atomic step: a counter is never left without expiry.
+SCRIPT = (
+    CHECKS
+    + f"""
 local command = 'INCRBY'
 if ARGV[2] == 'float' then command = 'INCRBYFLOAT' end
+local bad = whole(ARGV[3], '{EXPIRE_MAX}', 'expiry')
+  or denied(command, KEYS[1], ARGV[1])
+  or (ARGV[3] ~= '' and denied('EXPIRE', KEYS[1], ARGV[3]))
+if bad then return bad end
+local created = redis.call('EXISTS', KEYS[1]) == 0
 local reply = redis.pcall(command, KEYS[1], ARGV[1])
 if type(reply) == 'table' and reply.err then
-  return {false, reply.err}
+  local code = string.match(tostring(reply.err), '^%S+')
+  if code == 'ERR' then
+    return {{false, reply.err}}
+  end
+  return redis.error_reply(tostring(reply.err))
 end
 if created and ARGV[3] ~= '' then
   redis.call('EXPIRE', KEYS[1], ARGV[3])
 end
-return {redis.call('GET', KEYS[1]), created and 1 or 0}
+return {{redis.call('GET', KEYS[1]), created and 1 or 0}}
 """
+)
+
+
+def _int64(value: Any) -> Any:
+    """A whole amount must fit Redis's signed 64-bit counter (it is not turned into a float)."""
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        value = int(value)  # a template-rendered whole number
+    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError(f"a whole number must be from {INT64_MIN} to {INT64_MAX}")
+    return value
 
 
 Amount = Annotated[
-    int | Annotated[float, Field(allow_inf_nan=False)],
+    Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+    | Annotated[float, Field(allow_inf_nan=False)],
     NO_BOOL,
-    Field(description="Amount to add (negative to subtract); a float makes a float counter"),
+    BeforeValidator(_int64),
+    Field(
+        description="Amount to add (negative to subtract; a whole number fits a signed 64-bit "
+        "integer); a float makes a float counter"
+    ),
 ]
 
 

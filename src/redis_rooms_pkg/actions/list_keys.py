@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from redis_rooms_pkg.actions.base import (
     CURSOR_PATTERN,
     ENCODING_HELP,
+    NO_BOOL,
     RAW,
     ActionContext,
     ActionInput,
@@ -16,7 +17,10 @@ from redis_rooms_pkg.actions.base import (
     ActionSpec,
     Encoding,
     Scanner,
+    check_response,
     decode_value,
+    reply_size,
+    text_names,
 )
 
 SCAN_BATCH = 1000  # most keys the server looks at per SCAN call: short server work per round trip
@@ -24,10 +28,20 @@ MIN_SCAN_HINT = 10  # fewest keys asked of one SCAN call, so a tiny limit still 
 DEFAULT_LIMIT = 1000  # keys per call unless the workflow asks for another page size
 MAX_LIMIT = 100_000
 
+MAX_CURSOR = 2**64 - 1  # SCAN cursors are unsigned 64-bit integers
+
+
+def _cursor_fits(text: str) -> str:
+    if int(text.rpartition(":")[2]) > MAX_CURSOR:
+        raise ValueError('is not a cursor this addon handed out (too large): start with "0"')
+    return text
+
+
 Cursor = Annotated[
     str,
     BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v),
     Field(pattern=CURSOR_PATTERN),
+    AfterValidator(_cursor_fits),
 ]
 
 
@@ -35,7 +49,7 @@ class ListKeysInput(ActionInput):
     pattern: str = Field(
         default="*", min_length=1, description='Glob pattern to match keys (default: "*")'
     )
-    limit: int = Field(
+    limit: Annotated[int, NO_BOOL] = Field(
         default=DEFAULT_LIMIT,
         ge=1,
         le=MAX_LIMIT,
@@ -64,8 +78,9 @@ class ListKeysOutput(ActionOutput):
     )
 
 
-def scan_page(ctx: ActionContext, match: str, cursor: str, limit: int) -> tuple[str, set[str]]:
-    """SCAN from ``cursor`` until ``limit`` stored keys are found or the scan is complete.
+def scan_page(ctx: ActionContext, match: str, cursor: str, limit: int) -> tuple[str, set[str], int]:
+    """SCAN from ``cursor`` until ``limit`` stored keys are found or the scan is complete; also
+    how many names were skipped for not being UTF-8 text.
 
     Whole SCAN batches are kept (a cursor cannot resume inside one), so a page may hold a few
     more keys than ``limit``. Each SCAN is asked to look at about as many keys as should yield
@@ -76,15 +91,18 @@ def scan_page(ctx: ActionContext, match: str, cursor: str, limit: int) -> tuple[
     scanner = Scanner(ctx)
     position = scanner.decode(cursor)
     found: set[str] = set()  # SCAN may repeat a key while the keyspace is rehashed: keep it once
+    binary: set[bytes] = set()
     hint = min(SCAN_BATCH, max(limit, MIN_SCAN_HINT))
     while position is not None:
-        position, batch = scanner.step(position, match, hint)
+        position, raw = scanner.step(position, match, hint)
+        batch, skipped = text_names(raw)
+        binary.update(skipped)
         found.update(batch)
         missing = limit - len(found)
         if missing <= 0:
             break
-        hint = min(SCAN_BATCH, max(MIN_SCAN_HINT, missing * hint // max(len(batch), 1)))
-    return scanner.encode(position), found
+        hint = min(SCAN_BATCH, max(MIN_SCAN_HINT, missing * hint // max(len(raw), 1)))
+    return scanner.encode(position), found, len(binary)
 
 
 def fetch_values(ctx: ActionContext, stored: list[str]) -> list[bytes | None]:
@@ -98,17 +116,26 @@ def fetch_values(ctx: ActionContext, stored: list[str]) -> list[bytes | None]:
 def list_keys(ctx: ActionContext, params: ListKeysInput) -> ListKeysOutput:
     # The pattern is anchored under the key prefix, so it can never match outside the namespace.
     match = ctx.keys.pattern(params.pattern)
-    cursor, found = scan_page(ctx, match, params.cursor, params.limit)
+    cursor, found, binary = scan_page(ctx, match, params.cursor, params.limit)
     stored = sorted(key for key in found if ctx.keys.contains(key))
     keys = [ctx.keys.name(key) for key in stored]
     values = None
+    page = "ask for fewer keys per call (limit) and continue with cursor"
     if params.with_values:
         raws = fetch_values(ctx, stored)
+        check_response(ctx, reply_size(keys, raws), page + ", or leave with_values off")
         values = {
             name: None if raw is None else decode_value(raw, params.encoding, name)[0]
             for name, raw in zip(keys, raws, strict=True)
         }
+    else:
+        check_response(ctx, reply_size(keys), page)
     more = " (more: call again with cursor)" if cursor != "0" else ""
+    if binary:
+        more += (
+            f"; {binary} key(s) whose names are not UTF-8 text were skipped (a workflow cannot "
+            "name them)"
+        )
     return ListKeysOutput(
         keys=keys,
         count=len(keys),

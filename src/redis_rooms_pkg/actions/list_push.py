@@ -7,13 +7,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field
 
 from redis_rooms_pkg.actions.base import (
-    NO_BOOL,
     ActionContext,
     ActionInput,
     ActionOutput,
     ActionSpec,
+    Count,
     Key,
     Seconds,
+    check_call_size,
     encode_value,
 )
 from redis_rooms_pkg.actions.scripts import push
@@ -40,8 +41,8 @@ class ListPushInput(ActionInput):
     side: Literal["left", "right"] = Field(
         default="right", description='"right" (tail, RPUSH) or "left" (head, LPUSH)'
     )
-    max_length: Annotated[int, NO_BOOL] | None = Field(
-        default=None, ge=1, description="Keep at most this many values (the newest are kept)"
+    max_length: Count | None = Field(
+        default=None, description="Keep at most this many values (the newest are kept)"
     )
     ex: Seconds | None = Field(default=None, description="Expire the list after ex seconds")
 
@@ -56,6 +57,7 @@ class ListPushOutput(ActionOutput):
 def list_push(ctx: ActionContext, params: ListPushInput) -> ListPushOutput:
     key = ctx.keys.key(params.key)
     data = [encode_value(ctx, value, "text", params.key) for value in params.values]
+    check_call_size(ctx, sum(map(len, data)), "values")
     length = push(ctx, key, data, params.side, params.max_length, params.ex)
     return ListPushOutput(
         key=params.key,

@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
-    NO_BOOL,
     ActionContext,
     ActionInput,
     ActionOutput,
     ActionSpec,
+    Index,
     Key,
     as_text,
+    check_response,
+    reply_size,
 )
 
 
 class ListRangeInput(ActionInput):
     key: Key
-    start: Annotated[int, NO_BOOL] = Field(
-        default=0, description="First index (0 is the head; -1 the last value)"
-    )
-    stop: Annotated[int, NO_BOOL] = Field(
-        default=-1, description="Last index, included (-1: to the end)"
-    )
+    start: Index = Field(default=0, description="First index (0 is the head; -1 the last value)")
+    stop: Index = Field(default=-1, description="Last index, included (-1: to the end)")
 
 
 class ListRangeOutput(ActionOutput):
@@ -35,6 +31,7 @@ class ListRangeOutput(ActionOutput):
 
 def list_range(ctx: ActionContext, params: ListRangeInput) -> ListRangeOutput:
     raw = ctx.client.lrange(ctx.keys.key(params.key), params.start, params.stop)
+    check_response(ctx, reply_size(raw), "read a smaller slice (start and stop) per call")
     values = [as_text(value) for value in raw]
     return ListRangeOutput(
         key=params.key,

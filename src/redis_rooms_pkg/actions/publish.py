@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
+    NAME_HELP,
     ActionContext,
     ActionInput,
     ActionOutput,
     ActionSpec,
+    Name,
     encode_value,
 )
 
 
 class PublishInput(ActionInput):
-    channel: Annotated[str, StringConstraints(min_length=1)] = Field(
-        description="Channel name (key_prefix is put before it, as for keys)"
+    channel: Name = Field(
+        description=f"Channel name ({NAME_HELP}); key_prefix is put before it, as for keys"
     )
     message: Any = Field(description="Message; objects, arrays and numbers are sent as JSON text")
 

@@ -15,7 +15,7 @@ from redis_rooms_pkg.actions.base import (
     ActionSpec,
     Key,
 )
-from redis_rooms_pkg.actions.scripts import run_script
+from redis_rooms_pkg.actions.scripts import CHECKS, run_script
 
 MAX_LIMIT = 100_000  # calls per window: each allowed call is one sorted-set entry while counted
 MAX_WINDOW = 31 * 24 * 3600  # s, longest window
@@ -24,8 +24,18 @@ MAX_WINDOW = 31 * 24 * 3600  # s, longest window
 # (TIME, microseconds). ARGV[1] limit, ARGV[2] window in microseconds, ARGV[3] a unique member.
 # Entries older than the window are dropped; the call is counted (and allowed) only while fewer
 # than `limit` remain. Denied calls are not recorded. The key expires one window after the last
-# call. Returns {allowed 0/1, remaining, microseconds until the oldest counted call leaves}.
-SCRIPT = """
+# call. Returns {allowed 0/1, remaining, microseconds until the oldest counted call leaves};
+# remaining is 0, never below, when the limit was lowered under the calls already counted.
+# Both numbers are checked before the first write.
+SCRIPT = (
+    CHECKS
+    + f"""
+local bad = whole(ARGV[1], '{MAX_LIMIT}', 'limit')
+  or whole(ARGV[2], '{MAX_WINDOW * 1_000_000}', 'window')
+  or denied('ZREMRANGEBYSCORE', KEYS[1], '0', '1')
+  or denied('ZADD', KEYS[1], '0', 'm')
+  or denied('PEXPIRE', KEYS[1], '1')
+if bad then return bad end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local limit = tonumber(ARGV[1])
@@ -44,8 +54,9 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if oldest[2] then
   reset = tonumber(oldest[2]) + window - now
 end
-return {allowed, limit - count, reset}
+return {{allowed, math.max(0, limit - count), reset}}
 """
+)
 
 
 class RateLimitInput(ActionInput):

@@ -16,6 +16,7 @@ from redis_rooms_pkg.actions.base import (
     Encoding,
     Key,
     Seconds,
+    check_call_size,
     encode_value,
     per_group,
     slot_groups,
@@ -61,6 +62,8 @@ def set_each(ctx: ActionContext, data: dict[str, bytes], ex: int | None, nx: boo
 def set_many(ctx: ActionContext, params: SetManyInput) -> SetManyOutput:
     # Every value is encoded and size-checked before anything is sent: all or nothing on 400/413.
     data = {name: encode_value(ctx, v, params.encoding, name) for name, v in params.items.items()}
+    size = sum(len(name.encode()) + len(value) for name, value in data.items())
+    check_call_size(ctx, size, "items")
     if params.ex is None and not params.nx:
         mset(ctx, data)
         written = list(data)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import (
@@ -12,6 +12,7 @@ from pydantic import (
     PositiveFloat,
     PositiveInt,
     SecretStr,
+    StringConstraints,
     field_validator,
     model_validator,
 )
@@ -24,6 +25,9 @@ DEFAULT_SOCKET_TIMEOUT = 5  # s
 DEFAULT_SOCKET_CONNECT_TIMEOUT = 5  # s
 DEFAULT_RETRY_ATTEMPTS = 3  # retries after the first try, on connection errors only
 DEFAULT_MAX_VALUE_BYTES = 1024 * 1024  # bytes (1 MiB), largest value a write action stores
+DEFAULT_MAX_NAME_BYTES = 1024  # bytes, longest key, field, lock, channel or session name
+DEFAULT_MAX_CALL_BYTES = 4 * 1024 * 1024  # bytes (4 MiB), names + values one batch write sends
+DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024  # bytes (4 MiB), names + values one read returns
 DEFAULT_MAX_CONNECTIONS = 50  # connections in the pool, at most
 DEFAULT_HEALTH_CHECK_INTERVAL = 30  # s, idle time after which a pooled connection is PINGed
 CLIENT_NAME_PREFIX = "rooms:"  # default client_name is this + the addon id
@@ -137,7 +141,7 @@ class CustomAddonConfig(BaseAddonConfig):
     socket_connect_timeout: PositiveFloat = Field(
         default=DEFAULT_SOCKET_CONNECT_TIMEOUT, description="Socket connect timeout in seconds"
     )
-    key_prefix: str = Field(
+    key_prefix: Annotated[str, StringConstraints(strip_whitespace=False)] = Field(
         default="",
         description='Namespace put before every key the actions touch (e.g. "wf42:")',
     )
@@ -220,6 +224,24 @@ class CustomAddonConfig(BaseAddonConfig):
         default=None,
         description="Sentinel mode: ACL username on the sentinels (their password is the secret "
         "redis_sentinel_password)",
+    )
+    max_name_bytes: int = Field(
+        default=DEFAULT_MAX_NAME_BYTES,
+        ge=1,
+        description="Longest key, hash field, lock, channel or session name in UTF-8 bytes "
+        "(key_prefix not counted); longer names are refused (413)",
+    )
+    max_call_bytes: int = Field(
+        default=DEFAULT_MAX_CALL_BYTES,
+        ge=1,
+        description="Most bytes of names and values one batch write (set_many, list_push, "
+        "hash_set, history_append) sends; larger calls are refused (413)",
+    )
+    max_response_bytes: int = Field(
+        default=DEFAULT_MAX_RESPONSE_BYTES,
+        ge=1,
+        description="Most bytes of names and values one read returns; larger replies are "
+        "refused (413) with the parameter to page by",
     )
 
     @model_validator(mode="before")
@@ -317,6 +339,16 @@ class CustomAddonConfig(BaseAddonConfig):
         if empty:
             raise ValueError(f"secret(s) {', '.join(empty)} must name an environment variable")
         return secrets
+
+    @field_validator("key_prefix")
+    @classmethod
+    def _prefix_exact(cls, prefix: str) -> str:
+        if prefix != prefix.strip():
+            raise ValueError(
+                "key_prefix begins or ends with whitespace; remove it (a stray space would put "
+                "the keys in another namespace)"
+            )
+        return prefix
 
     @field_validator("client_name")
     @classmethod

@@ -204,6 +204,7 @@ def _connection_cause(exc: BaseException) -> str:
 
 
 _NOPERM_COMMAND = re.compile(r"run the '([^']+)' command")
+_SCRIPTING = {"eval", "evalsha", "eval_ro", "evalsha_ro", "script"}  # how actions run Lua
 
 
 def _permission_message(exc: rx.ResponseError, target: str, action: str) -> str:
@@ -214,6 +215,12 @@ def _permission_message(exc: rx.ResponseError, target: str, action: str) -> str:
         return (
             f"{target} denied CLIENT SETNAME to this ACL user (NOPERM): grant +client|setname, "
             'or set client_name to "" so that no name is sent'
+        )
+    if command and command.group(1).split("|")[0] in _SCRIPTING:
+        return (
+            f"{target} denied {what}to this ACL user (NOPERM): the user may not run the "
+            f"{command.group(1).upper()} command, which this action runs its Lua script with; "
+            "grant +@scripting (or at least +evalsha +script|load)"
         )
     if command:
         return (
@@ -292,7 +299,7 @@ def describe(
         if _error_code(exc) == "WRONGTYPE":
             return 409, (
                 f"the key holds a different Redis type than {action or 'this action'} works on "
-                "(WRONGTYPE): use another key, or delete this one first"
+                "(WRONGTYPE): use another key"
             )
         return 502, f"{target} refused the command: {server_text(exc)}"
     if isinstance(exc, rx.DataError):
