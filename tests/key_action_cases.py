@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from redis.client import NEVER_DECODE
 
-from redis_rooms_pkg.actions import CATALOGUE
+from catalogue_calls import READ_CALLS, WRITE_CALLS
 from redis_rooms_pkg.actions.base import is_cluster
 from redis_rooms_pkg.addon import RedisRoomsAddon
 
@@ -534,46 +534,6 @@ def test_key_prefix_confines_every_action(make: MakeAddon) -> None:
 
 
 # --- guardrails ------------------------------------------------------------------------------
-
-WRITE_CALLS: dict[str, dict[str, Any]] = {
-    "set_key": {"key": "k", "value": "v"},
-    "delete_key": {"key": "keep"},
-    "expire_key": {"key": "keep", "ex": 10},
-    "set_many": {"items": {"k": "v"}},
-    "delete_matching": {"pattern": "kee*"},
-    # workflow building blocks (release/extend use the stored value as token: allowed, they
-    # would free or expire "keep")
-    "increment": {"key": "n"},
-    "rate_limit": {"key": "r", "limit": 5, "window_s": 60},
-    "list_push": {"key": "q", "values": ["v"]},
-    "list_pop": {"key": "q"},
-    "hash_set": {"key": "h", "fields": {"a": 1}},
-    "hash_delete": {"key": "h", "fields": ["a"]},
-    "publish": {"channel": "events", "message": "m"},
-    "acquire_lock": {"name": "lock", "ttl_ms": 1000},
-    "release_lock": {"name": "keep", "token": "v"},
-    "extend_lock": {"name": "keep", "token": "v", "ttl_ms": 1000},
-    "history_append": {"session_id": "s", "messages": [{"role": "user", "content": "hi"}]},
-    "history_clear": {"session_id": "s"},
-}
-READ_CALLS: dict[str, dict[str, Any]] = {
-    "get_key": {"key": "keep"},
-    "list_keys": {},
-    "exists_key": {"keys": ["keep"]},
-    "get_ttl": {"key": "keep"},
-    "get_many": {"keys": ["keep"]},
-    "list_range": {"key": "q"},
-    "list_length": {"key": "q"},
-    "hash_get": {"key": "h"},
-    "history_get": {"session_id": "s"},
-}
-# server_info reads too; its read_only check is in blocks.py (the embedded Redis has no INFO).
-
-
-def test_calls_cover_the_catalogue() -> None:
-    assert set(WRITE_CALLS) == {n for n, s in CATALOGUE.items() if not s.read_only}
-    reads = {n for n, s in CATALOGUE.items() if s.read_only}
-    assert set(READ_CALLS) | {"server_info"} == reads
 
 
 @pytest.mark.parametrize("name", sorted(WRITE_CALLS))

@@ -8,15 +8,54 @@ import functools
 import inspect
 import threading
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Annotated, Any
 
 import redis
 from loguru import logger
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
-from redis_rooms_pkg.actions import CATALOGUE, ActionResponse
-from redis_rooms_pkg.actions.base import ActionContext, Encoding, Keyspace, validate
-from redis_rooms_pkg.actions.server_info import Section
+from redis_rooms_pkg.actions import CATALOGUE, ActionResponse, Declaration
+from redis_rooms_pkg.actions.base import (
+    ENCODING_HELP,
+    MAX_BATCH,
+    NAME_HELP,
+    NO_BOOL,
+    ActionContext,
+    Count,
+    Encoding,
+    Index,
+    Key,
+    Keys,
+    Keyspace,
+    Milliseconds,
+    Name,
+    Seconds,
+    validate,
+    wrong_type_message,
+)
+from redis_rooms_pkg.actions.params import (
+    DELETE_DEFAULT_LIMIT,
+    DELETE_MAX_LIMIT,
+    LIST_DEFAULT_LIMIT,
+    LIST_MAX_LIMIT,
+    MAX_FIELDS,
+    MAX_POP,
+    RATE_MAX_LIMIT,
+    Amount,
+    Cursor,
+    EncodingOption,
+    FieldNames,
+    Messages,
+    PushValues,
+    Section,
+    SessionId,
+    Side,
+    Token,
+    Value,
+    Wait,
+    WindowSeconds,
+    about,
+)
 from redis_rooms_pkg.configuration import CustomAddonConfig
 from redis_rooms_pkg.configuration.addonconfig import DEFAULT_MAX_NAME_BYTES, KNOWN_SECRETS
 from redis_rooms_pkg.services import errors
@@ -34,8 +73,8 @@ from redis_rooms_pkg.services.credentials import Credentials
 Observer = Callable[..., Any]
 
 
-def action(method: Callable[..., ActionResponse]) -> Callable[..., ActionResponse]:
-    """Make ``method`` (a signature and a docstring) the engine's entry to the action of its name.
+def _entry(method: Callable[..., ActionResponse]) -> Callable[..., ActionResponse]:
+    """The engine's entry to the action ``method`` declares (a typed signature, a docstring).
 
     The signature stays what agents read (``inspect.signature`` follows ``__wrapped__``), but a
     call never raises into the engine: arguments the signature does not take answer 400 naming
@@ -57,6 +96,23 @@ def action(method: Callable[..., ActionResponse]) -> Callable[..., ActionRespons
         return self._dispatch(name, kwargs)
 
     return call
+
+
+def _declares(
+    *, read_only: bool, destructive: bool = False
+) -> Callable[[Callable[..., ActionResponse]], Callable[..., ActionResponse]]:
+    """Mark an action method: it joins the catalogue with what it may change."""
+
+    def declare(method: Callable[..., ActionResponse]) -> Callable[..., ActionResponse]:
+        CATALOGUE.declare(Declaration(method.__name__, method, read_only, destructive))
+        return _entry(method)
+
+    return declare
+
+
+reads = _declares(read_only=True)  # reads only: allowed on a read_only addon
+writes = _declares(read_only=False)  # changes data
+destroys = _declares(read_only=False, destructive=True)  # removes data
 
 
 def _unknown_problem(name: str, names: tuple[str, ...], given: dict[str, Any]) -> str:
@@ -228,18 +284,20 @@ class RedisRoomsAddon:
 
     # --- actions ----------------------------------------------------------------------------
 
-    @action
+    @writes
     def set_key(
         self,
-        key: str,
-        value: Any,
-        ex: int | None = None,
-        px: int | None = None,
-        nx: bool = False,
-        xx: bool = False,
-        keep_ttl: bool = False,
-        get_previous: bool = False,
-        encoding: Encoding = "text",
+        key: Key,
+        value: Value,
+        ex: Annotated[Seconds | None, about("Expiration time in seconds")] = None,
+        px: Annotated[Milliseconds | None, about("Expiration time in milliseconds")] = None,
+        nx: Annotated[bool, about("Only set the key if it does not exist yet")] = False,
+        xx: Annotated[bool, about("Only set the key if it already exists")] = False,
+        keep_ttl: Annotated[bool, about("Keep the key's current time to live")] = False,
+        get_previous: Annotated[
+            bool, about("Also return the value the key held before (in previous)")
+        ] = False,
+        encoding: EncodingOption = "text",
     ) -> ActionResponse:
         """Store a value in Redis at a key, optionally expiring after ex seconds.
 
@@ -247,27 +305,41 @@ class RedisRoomsAddon:
         then `EXPIRE`).
         """
 
-    @action
+    @reads
     def get_key(
-        self, key: str, with_ttl: bool = False, encoding: Encoding = "text"
+        self,
+        key: Key,
+        with_ttl: Annotated[bool, about("Also return the key's time to live (ttl)")] = False,
+        encoding: EncodingOption = "text",
     ) -> ActionResponse:
         """Read the value stored at a key; found is false when the key does not exist."""
 
-    @action
-    def delete_key(self, key: str | None = None, keys: list[str] | None = None) -> ActionResponse:
+    @destroys
+    def delete_key(
+        self,
+        key: Annotated[Key | None, about("Redis key to delete")] = None,
+        keys: Annotated[Keys | None, about("Several Redis keys to delete (instead of key)")] = None,
+    ) -> ActionResponse:
         """Remove a key (or a list of keys); deleted is false when none existed.
 
         Remove a key, or several keys, from Redis (`UNLINK`: the memory is freed in the background).
         """
 
-    @action
+    @reads
     def list_keys(
         self,
-        pattern: str = "*",
-        limit: int = 1000,
-        cursor: str = "0",
-        with_values: bool = False,
-        encoding: Encoding = "text",
+        pattern: Annotated[
+            str, Field(min_length=1), about('Glob pattern to match keys (default: "*")')
+        ] = "*",
+        limit: Annotated[
+            int,
+            Field(ge=1, le=LIST_MAX_LIMIT),
+            NO_BOOL,
+            about("Stop once this many keys are found (the last SCAN batch may add a few more)"),
+        ] = LIST_DEFAULT_LIMIT,
+        cursor: Cursor = "0",
+        with_values: Annotated[bool, about("Also return each key's value (values)")] = False,
+        encoding: Annotated[Encoding, about("With with_values: " + ENCODING_HELP)] = "text",
     ) -> ActionResponse:
         """List the keys matching a glob pattern, a page at a time (SCAN, never KEYS).
 
@@ -283,37 +355,57 @@ class RedisRoomsAddon:
         (see [docs/scaling.md](scaling.md)).
         """
 
-    @action
-    def exists_key(self, keys: list[str]) -> ActionResponse:
+    @reads
+    def exists_key(
+        self,
+        keys: Keys,
+    ) -> ActionResponse:
         """Tell which of the given keys exist (exists per key, count of those that do)."""
 
-    @action
+    @writes
     def expire_key(
-        self, key: str, ex: int | None = None, px: int | None = None, persist: bool = False
+        self,
+        key: Key,
+        ex: Annotated[Seconds | None, about("Expire the key after this many seconds")] = None,
+        px: Annotated[
+            Milliseconds | None, about("Expire the key after this many milliseconds")
+        ] = None,
+        persist: Annotated[bool, about("Remove the expiry: the key never expires")] = False,
     ) -> ActionResponse:
         """Set a key's expiry (ex seconds or px milliseconds) or remove it (persist).
 
         Set, change or remove a key's expiry: exactly one of `ex`, `px` or `persist`.
         """
 
-    @action
-    def get_ttl(self, key: str) -> ActionResponse:
+    @reads
+    def get_ttl(
+        self,
+        key: Key,
+    ) -> ActionResponse:
         """Read a key's time to live in seconds (-1: never expires; found false if absent)."""
 
-    @action
-    def get_many(self, keys: list[str], encoding: Encoding = "text") -> ActionResponse:
+    @reads
+    def get_many(
+        self,
+        keys: Keys,
+        encoding: EncodingOption = "text",
+    ) -> ActionResponse:
         """Read several keys in one round trip (values per key, null when absent).
 
         Read several keys in one round trip (one `MGET`).
         """
 
-    @action
+    @writes
     def set_many(
         self,
-        items: dict[str, Any],
-        ex: int | None = None,
-        nx: bool = False,
-        encoding: Encoding = "text",
+        items: Annotated[
+            dict[Key, Any],
+            Field(min_length=1, max_length=MAX_BATCH),
+            about("key -> value to store; non-strings are stored as JSON text"),
+        ],
+        ex: Annotated[Seconds | None, about("Expiration time in seconds, every key")] = None,
+        nx: Annotated[bool, about("Only set the keys that do not exist yet")] = False,
+        encoding: EncodingOption = "text",
     ) -> ActionResponse:
         """Store several keys in one round trip, optionally expiring and only if absent (nx).
 
@@ -324,9 +416,23 @@ class RedisRoomsAddon:
         anything is sent: a bad value writes nothing.
         """
 
-    @action
+    @destroys
     def delete_matching(
-        self, pattern: str, limit: int = 10000, allow_all: bool = False
+        self,
+        pattern: Annotated[
+            str,
+            Field(min_length=1),
+            about(
+                "Glob pattern of the keys to delete; it must begin with a literal character "
+                '(not *, ? or [) unless allow_all is true, e.g. "session:*"'
+            ),
+        ],
+        limit: Annotated[
+            int, Field(ge=1, le=DELETE_MAX_LIMIT), NO_BOOL, about("Delete at most this many keys")
+        ] = DELETE_DEFAULT_LIMIT,
+        allow_all: Annotated[
+            bool, about('Allow a pattern that may match every key (such as "*" or "?*")')
+        ] = False,
     ) -> ActionResponse:
         """Delete the keys matching a glob pattern, at most limit per call (SCAN + UNLINK).
 
@@ -338,8 +444,15 @@ class RedisRoomsAddon:
 
     # --- workflow building blocks -----------------------------------------------------------
 
-    @action
-    def increment(self, key: str, by: int | float = 1, ex: int | None = None) -> ActionResponse:
+    @writes
+    def increment(
+        self,
+        key: Key,
+        by: Amount = 1,
+        ex: Annotated[
+            Seconds | None, about("Expiry in seconds, set only when this call creates the counter")
+        ] = None,
+    ) -> ActionResponse:
         """Add to a counter atomically (by may be negative or a float); ex applies on creation.
 
         Add to a counter in one atomic step (a Lua script): the counter is created at 0 when absent,
@@ -348,8 +461,15 @@ class RedisRoomsAddon:
         once. A key holding something that is not a number answers 409.
         """
 
-    @action
-    def rate_limit(self, key: str, limit: int, window_s: float) -> ActionResponse:
+    @writes
+    def rate_limit(
+        self,
+        key: Key,
+        limit: Annotated[
+            int, Field(ge=1, le=RATE_MAX_LIMIT), NO_BOOL, about("Calls allowed in any window")
+        ],
+        window_s: Annotated[WindowSeconds, about("Window length in seconds")],
+    ) -> ActionResponse:
         """Count a call against a sliding-window limit; allowed is false once limit is reached.
 
         Count a call against a limit of `limit` calls in any `window_s` seconds, and say whether it
@@ -361,14 +481,16 @@ class RedisRoomsAddon:
         concurrency: of 200 simultaneous calls, exactly `limit` are allowed.
         """
 
-    @action
+    @writes
     def list_push(
         self,
-        key: str,
-        values: list[Any],
-        side: Literal["left", "right"] = "right",
-        max_length: int | None = None,
-        ex: int | None = None,
+        key: Key,
+        values: PushValues,
+        side: Annotated[Side, about('"right" (tail, RPUSH) or "left" (head, LPUSH)')] = "right",
+        max_length: Annotated[
+            Count | None, about("Keep at most this many values (the newest are kept)")
+        ] = None,
+        ex: Annotated[Seconds | None, about("Expire the list after ex seconds")] = None,
     ) -> ActionResponse:
         """Push values onto a list (a queue), optionally capped at max_length and expiring.
 
@@ -376,13 +498,17 @@ class RedisRoomsAddon:
         trimmed to its newest values, and with `ex` it expires, in the same atomic step as the push.
         """
 
-    @action
+    @destroys
     def list_pop(
         self,
-        key: str,
-        side: Literal["left", "right"] = "left",
-        count: int = 1,
-        wait_s: float = 0,
+        key: Key,
+        side: Annotated[
+            Side, about('"left" (head: first in, first out with right pushes) or "right"')
+        ] = "left",
+        count: Annotated[int, Field(ge=1, le=MAX_POP), NO_BOOL, about("Most values to take")] = 1,
+        wait_s: Annotated[
+            Wait, about("Seconds to wait for a value when the list is empty (0: do not wait)")
+        ] = 0,
     ) -> ActionResponse:
         """Take up to count values off a list, waiting up to wait_s seconds when it is empty.
 
@@ -396,43 +522,76 @@ class RedisRoomsAddon:
         values that are already there are taken with it.
         """
 
-    @action
-    def list_range(self, key: str, start: int = 0, stop: int = -1) -> ActionResponse:
+    @reads
+    def list_range(
+        self,
+        key: Key,
+        start: Annotated[Index, about("First index (0 is the head; -1 the last value)")] = 0,
+        stop: Annotated[Index, about("Last index, included (-1: to the end)")] = -1,
+    ) -> ActionResponse:
         """Read a list from start to stop, both included (negative indexes count from the end).
 
         Read values of a list without changing it (`LRANGE`).
         """
 
-    @action
-    def list_length(self, key: str) -> ActionResponse:
+    @reads
+    def list_length(
+        self,
+        key: Key,
+    ) -> ActionResponse:
         """Count the values of a list (0 when it does not exist).
 
         Count the values of a list (`LLEN`), e.g. a queue's backlog.
         """
 
-    @action
-    def hash_set(self, key: str, fields: dict[str, Any], ex: int | None = None) -> ActionResponse:
+    @writes
+    def hash_set(
+        self,
+        key: Key,
+        fields: Annotated[
+            dict[Name, Any],
+            Field(min_length=1, max_length=MAX_FIELDS),
+            about("Field -> value; non-string values are stored as JSON text"),
+        ],
+        ex: Annotated[Seconds | None, about("Expire the whole hash after ex seconds")] = None,
+    ) -> ActionResponse:
         """Set fields of a hash (a record), optionally expiring it after ex seconds.
 
         Store fields of a record as a Redis hash, and its expiry, in one atomic step.
         """
 
-    @action
-    def hash_get(self, key: str, fields: list[str] | None = None) -> ActionResponse:
+    @reads
+    def hash_get(
+        self,
+        key: Key,
+        fields: Annotated[FieldNames | None, about("Fields to read (default: all fields)")] = None,
+    ) -> ActionResponse:
         """Read fields of a hash (all fields when none are named); found is false if absent.
 
         Read fields of a hash: the named ones (`HMGET`), or all of them (`HGETALL`).
         """
 
-    @action
-    def hash_delete(self, key: str, fields: list[str]) -> ActionResponse:
+    @destroys
+    def hash_delete(
+        self,
+        key: Key,
+        fields: Annotated[FieldNames, about("Fields to remove")],
+    ) -> ActionResponse:
         """Remove fields from a hash; deleted_count says how many existed.
 
         Remove fields from a hash (`HDEL`).
         """
 
-    @action
-    def publish(self, channel: str, message: Any) -> ActionResponse:
+    @writes
+    def publish(
+        self,
+        channel: Annotated[
+            Name, about(f"Channel name ({NAME_HELP}); key_prefix is put before it, as for keys")
+        ],
+        message: Annotated[
+            Any, about("Message; objects, arrays and numbers are sent as JSON text")
+        ],
+    ) -> ActionResponse:
         """Publish a message on a channel; receivers counts the subscribers that got it.
 
         Send a message to the subscribers of a pub/sub channel, e.g. to notify another service. The
@@ -441,8 +600,18 @@ class RedisRoomsAddon:
         is refused like a write: it acts on other services.
         """
 
-    @action
-    def acquire_lock(self, name: str, ttl_ms: int, wait_s: float = 0) -> ActionResponse:
+    @writes
+    def acquire_lock(
+        self,
+        name: Key,
+        ttl_ms: Annotated[
+            Milliseconds,
+            about("Lock lifetime in milliseconds: it frees itself if the holder never releases"),
+        ],
+        wait_s: Annotated[
+            Wait, about("Seconds to keep trying while another holder has it (0: try once)")
+        ] = 0,
+    ) -> ActionResponse:
         """Take a named lock for ttl_ms milliseconds, waiting up to wait_s; returns its token.
 
         Take a named lock so that only one run does a step at a time (`SET NX PX` with a random
@@ -451,16 +620,25 @@ class RedisRoomsAddon:
         is the Redis key `name`, under `key_prefix`.
         """
 
-    @action
-    def release_lock(self, name: str, token: str) -> ActionResponse:
+    @writes
+    def release_lock(
+        self,
+        name: Key,
+        token: Token,
+    ) -> ActionResponse:
         """Release a lock held with token; a stale token never frees another holder's lock.
 
         Release a lock, in one compare-and-delete Lua script: only the token the lock holds frees
         it, so a run whose lock expired and was taken by another never releases the other's lock.
         """
 
-    @action
-    def extend_lock(self, name: str, token: str, ttl_ms: int) -> ActionResponse:
+    @writes
+    def extend_lock(
+        self,
+        name: Key,
+        token: Token,
+        ttl_ms: Annotated[Milliseconds, about("New lifetime in milliseconds, counted from now")],
+    ) -> ActionResponse:
         """Reset a held lock's lifetime to ttl_ms; refused unless the token still holds it.
 
         Give a held lock a new lifetime of `ttl_ms` from now (compare-and-expire in one Lua script),
@@ -468,13 +646,17 @@ class RedisRoomsAddon:
         holds it.
         """
 
-    @action
+    @writes
     def history_append(
         self,
-        session_id: str,
-        messages: list[dict[str, Any]],
-        max_messages: int | None = None,
-        ex: int | None = None,
+        session_id: SessionId,
+        messages: Messages,
+        max_messages: Annotated[
+            Count | None, about("Keep only the newest max_messages messages")
+        ] = None,
+        ex: Annotated[
+            Seconds | None, about("Forget the history ex seconds after the last append")
+        ] = None,
     ) -> ActionResponse:
         """Append messages to a session's chat history, keeping the newest max_messages.
 
@@ -484,16 +666,28 @@ class RedisRoomsAddon:
         each append restarts it, so a conversation is forgotten `ex` seconds after its last message.
         """
 
-    @action
-    def history_get(self, session_id: str, last: int | None = None) -> ActionResponse:
+    @reads
+    def history_get(
+        self,
+        session_id: SessionId,
+        last: Annotated[Count | None, about("Only the newest last messages")] = None,
+    ) -> ActionResponse:
         """Read a session's chat history, oldest first (only the newest last when given)."""
 
-    @action
-    def history_clear(self, session_id: str) -> ActionResponse:
+    @destroys
+    def history_clear(
+        self,
+        session_id: SessionId,
+    ) -> ActionResponse:
         """Forget a session's chat history; cleared is false when there was none."""
 
-    @action
-    def server_info(self, section: Section | None = None) -> ActionResponse:
+    @reads
+    def server_info(
+        self,
+        section: Annotated[
+            Section | None, about('An INFO section to return raw as info (e.g. "memory")')
+        ] = None,
+    ) -> ActionResponse:
         """Report the server's version, role, memory, clients and keyspace (raw section on ask).
 
         What a person checks first about the server, from `INFO`; the `keyspace` counts are for
@@ -512,7 +706,13 @@ class RedisRoomsAddon:
                     403, f"addon is read-only: {name} changes data and was refused (read_only)"
                 )
             validated = validate(spec.input, params)
-            output = spec.run(self.context(), validated)
+            context = self.context()
+            output = spec.run(context, validated)
+        except redis.ResponseError as exc:
+            if not str(exc).startswith("WRONGTYPE"):
+                return self._failed(name, params, *self._describe(exc, name))
+            # name the type the key holds and the action that reads it (one TYPE, only now)
+            return self._failed(name, params, 409, wrong_type_message(context, validated, name))
         except Exception as exc:
             return self._failed(name, params, *self._describe(exc, name))
         self._log.debug("{} ok", name)

@@ -7,13 +7,12 @@ from typing import Any
 
 import pytest
 
+from catalogue_calls import CALLS
 from conftest import PASSWORD
-from key_action_cases import READ_CALLS, WRITE_CALLS
 from redis_rooms_pkg.actions import CATALOGUE
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from servers import RedisServer, free_port
 
-CALLS: dict[str, dict[str, Any]] = {**WRITE_CALLS, **READ_CALLS, "server_info": {}}
 # Names of the step echoed into its output even when it fails (they are the step's own input).
 ECHOED = {"key", "name", "session_id", "channel"}
 

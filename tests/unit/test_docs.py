@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from catalogue_calls import filled
 from redis_rooms_pkg.actions import CATALOGUE
-from redis_rooms_pkg.cli.reference import example_steps, generated_pages
+from redis_rooms_pkg.cli.reference import generated_pages
 from redis_rooms_pkg.configuration import CustomAddonConfig
 from redis_rooms_pkg.configuration.addonconfig import KNOWN_SECRETS
 
@@ -45,15 +46,6 @@ def json_blocks(text: str) -> list:
     return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.S)]
 
 
-def filled(value: object) -> object:
-    """A parameter with every ``{{template}}`` rendered as "1" (valid as a key, number, cursor)."""
-    if isinstance(value, dict):
-        return {filled(key): filled(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [filled(item) for item in value]
-    return re.sub(r"\{\{[^}]*\}\}", "1", value) if isinstance(value, str) else value
-
-
 def test_quickstart_is_exactly_make_demo_and_make_test() -> None:
     block = re.search(r"```bash\n(.*?)```", section("Quickstart"), re.S).group(1)
     commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
@@ -75,11 +67,9 @@ def test_secrets_table_lists_every_known_secret() -> None:
         assert f"{cells[0].strip('`')}=" in env_example
 
 
-def test_every_action_has_tested_example_steps() -> None:
-    shipped = {path.stem for path in (ROOT / "examples" / "steps").glob("*.json")}
-    assert shipped == set(CATALOGUE)
+def test_every_action_has_example_steps() -> None:
     for name in CATALOGUE:
-        steps = example_steps(name)
+        steps = CATALOGUE[name].examples
         assert steps, name
         assert all(step["action"] == f"redis-cache::{name}" for step in steps), name
 
@@ -88,7 +78,7 @@ def test_every_action_has_tested_example_steps() -> None:
 def test_example_steps_run_on_the_embedded_redis(embedded, name: str) -> None:
     """Each action's documented example step, templates filled, answers 200 (server_info: the
     embedded Redis has no INFO, so 501)."""
-    for step in example_steps(name):
+    for step in CATALOGUE[name].examples:
         response = getattr(embedded, name)(**filled(step["parameters"]))
         assert response.code == (501 if name == "server_info" else 200), response.message
 

@@ -10,7 +10,9 @@ from importlib.metadata import version
 import pytest
 
 import redis_rooms_pkg
-from redis_rooms_pkg.actions import CATALOGUE, NAMES
+from redis_rooms_pkg.actions import CATALOGUE
+
+NAMES = list(CATALOGUE)  # every declared action, in declaration order
 
 # Imported only when used: fakeredis by mode "embedded", dotenv when a secret is read from .env,
 # the CLI libraries by the command line.

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, get_args
+from typing import Any
 
 import pytest
-from pydantic import create_model
+from pydantic import BaseModel, ValidationError, create_model
 
+from catalogue_calls import CALLS
 from redis_rooms_pkg.actions import CATALOGUE
-from redis_rooms_pkg.actions.server_info import Section
 from redis_rooms_pkg.addon import RedisRoomsAddon
 
 
@@ -22,225 +22,79 @@ def tool_schema(method: Any) -> dict:
     return create_model(f"{method.__name__}_tool", **fields).model_json_schema()
 
 
-def optional(kind: str, name: str) -> dict:
-    return {"anyOf": [{"type": kind}, {"type": "null"}], "default": None, "title": name}
+# Every call an agent might make with each parameter in turn: hostile and ordinary values.
+PROBES: list[Any] = [
+    None, True, False, 0, -1, 1, 7, 10**20, -(10**20), 1.5, float("nan"), float("inf"),
+    "", " ", "x", "1", "*", "?*", "\ud800", "x" * 2000, [], ["a"], ["a", "b"], [1], {}, {"a": 1},
+    {"role": "user", "content": "hi"}, [{"role": "user", "content": "hi"}], "left", "text",
+    "memory", "0", "99999999999999999999",
+]  # fmt: skip
+NUMBER_TYPES = ("integer", "number")
 
 
-def flag(name: str) -> dict:
-    return {"default": False, "title": name, "type": "boolean"}
+def _parts(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """A property's schema and, for a union, each non-null member."""
+    members = [part for part in schema.get("anyOf", []) if part.get("type") != "null"]
+    return [schema, *members]
 
 
-ENCODING = {
-    "default": "text",
-    "enum": ["text", "json", "base64"],
-    "title": "Encoding",
-    "type": "string",
-}
-KEY = {"title": "Key", "type": "string"}
-KEYS = {"items": {"type": "string"}, "title": "Keys", "type": "array"}
-SIDE = {"enum": ["left", "right"], "title": "Side", "type": "string"}
-WAIT = {"default": 0, "title": "Wait S", "type": "number"}
-NAME = {"title": "Name", "type": "string"}
-TOKEN = {"title": "Token", "type": "string"}
-TTL_MS = {"title": "Ttl Ms", "type": "integer"}
-SESSION = {"title": "Session Id", "type": "string"}
-
-EXPECTED = {
-    "set_key": {
-        "properties": {
-            "key": KEY,
-            "value": {"title": "Value"},
-            "ex": optional("integer", "Ex"),
-            "px": optional("integer", "Px"),
-            "nx": flag("Nx"),
-            "xx": flag("Xx"),
-            "keep_ttl": flag("Keep Ttl"),
-            "get_previous": flag("Get Previous"),
-            "encoding": ENCODING,
-        },
-        "required": ["key", "value"],
-    },
-    "get_key": {
-        "properties": {"key": KEY, "with_ttl": flag("With Ttl"), "encoding": ENCODING},
-        "required": ["key"],
-    },
-    "delete_key": {
-        "properties": {
-            "key": optional("string", "Key"),
-            "keys": {
-                "anyOf": [{"items": {"type": "string"}, "type": "array"}, {"type": "null"}],
-                "default": None,
-                "title": "Keys",
-            },
-        },
-        "required": [],
-    },
-    "list_keys": {
-        "properties": {
-            "pattern": {"default": "*", "title": "Pattern", "type": "string"},
-            "limit": {"default": 1000, "title": "Limit", "type": "integer"},
-            "cursor": {"default": "0", "title": "Cursor", "type": "string"},
-            "with_values": flag("With Values"),
-            "encoding": ENCODING,
-        },
-        "required": [],
-    },
-    "exists_key": {"properties": {"keys": KEYS}, "required": ["keys"]},
-    "expire_key": {
-        "properties": {
-            "key": KEY,
-            "ex": optional("integer", "Ex"),
-            "px": optional("integer", "Px"),
-            "persist": flag("Persist"),
-        },
-        "required": ["key"],
-    },
-    "get_ttl": {"properties": {"key": KEY}, "required": ["key"]},
-    "get_many": {"properties": {"keys": KEYS, "encoding": ENCODING}, "required": ["keys"]},
-    "set_many": {
-        "properties": {
-            "items": {"additionalProperties": True, "title": "Items", "type": "object"},
-            "ex": optional("integer", "Ex"),
-            "nx": flag("Nx"),
-            "encoding": ENCODING,
-        },
-        "required": ["items"],
-    },
-    "delete_matching": {
-        "properties": {
-            "pattern": {"title": "Pattern", "type": "string"},
-            "limit": {"default": 10000, "title": "Limit", "type": "integer"},
-            "allow_all": flag("Allow All"),
-        },
-        "required": ["pattern"],
-    },
-    # --- workflow building blocks ---
-    "increment": {
-        "properties": {
-            "key": KEY,
-            "by": {"anyOf": [{"type": "integer"}, {"type": "number"}], "default": 1, "title": "By"},
-            "ex": optional("integer", "Ex"),
-        },
-        "required": ["key"],
-    },
-    "rate_limit": {
-        "properties": {
-            "key": KEY,
-            "limit": {"title": "Limit", "type": "integer"},
-            "window_s": {"title": "Window S", "type": "number"},
-        },
-        "required": ["key", "limit", "window_s"],
-    },
-    "list_push": {
-        "properties": {
-            "key": KEY,
-            "values": {"items": {}, "title": "Values", "type": "array"},
-            "side": SIDE | {"default": "right"},
-            "max_length": optional("integer", "Max Length"),
-            "ex": optional("integer", "Ex"),
-        },
-        "required": ["key", "values"],
-    },
-    "list_pop": {
-        "properties": {
-            "key": KEY,
-            "side": SIDE | {"default": "left"},
-            "count": {"default": 1, "title": "Count", "type": "integer"},
-            "wait_s": WAIT,
-        },
-        "required": ["key"],
-    },
-    "list_range": {
-        "properties": {
-            "key": KEY,
-            "start": {"default": 0, "title": "Start", "type": "integer"},
-            "stop": {"default": -1, "title": "Stop", "type": "integer"},
-        },
-        "required": ["key"],
-    },
-    "list_length": {"properties": {"key": KEY}, "required": ["key"]},
-    "hash_set": {
-        "properties": {
-            "key": KEY,
-            "fields": {"additionalProperties": True, "title": "Fields", "type": "object"},
-            "ex": optional("integer", "Ex"),
-        },
-        "required": ["key", "fields"],
-    },
-    "hash_get": {
-        "properties": {
-            "key": KEY,
-            "fields": {
-                "anyOf": [{"items": {"type": "string"}, "type": "array"}, {"type": "null"}],
-                "default": None,
-                "title": "Fields",
-            },
-        },
-        "required": ["key"],
-    },
-    "hash_delete": {
-        "properties": {
-            "key": KEY,
-            "fields": {"items": {"type": "string"}, "title": "Fields", "type": "array"},
-        },
-        "required": ["key", "fields"],
-    },
-    "publish": {
-        "properties": {
-            "channel": {"title": "Channel", "type": "string"},
-            "message": {"title": "Message"},
-        },
-        "required": ["channel", "message"],
-    },
-    "acquire_lock": {
-        "properties": {"name": NAME, "ttl_ms": TTL_MS, "wait_s": WAIT},
-        "required": ["name", "ttl_ms"],
-    },
-    "release_lock": {"properties": {"name": NAME, "token": TOKEN}, "required": ["name", "token"]},
-    "extend_lock": {
-        "properties": {"name": NAME, "token": TOKEN, "ttl_ms": TTL_MS},
-        "required": ["name", "token", "ttl_ms"],
-    },
-    "history_append": {
-        "properties": {
-            "session_id": SESSION,
-            "messages": {
-                "items": {"additionalProperties": True, "type": "object"},
-                "title": "Messages",
-                "type": "array",
-            },
-            "max_messages": optional("integer", "Max Messages"),
-            "ex": optional("integer", "Ex"),
-        },
-        "required": ["session_id", "messages"],
-    },
-    "history_get": {
-        "properties": {"session_id": SESSION, "last": optional("integer", "Last")},
-        "required": ["session_id"],
-    },
-    "history_clear": {"properties": {"session_id": SESSION}, "required": ["session_id"]},
-    "server_info": {
-        "properties": {
-            "section": {
-                "anyOf": [{"enum": list(get_args(Section)), "type": "string"}, {"type": "null"}],
-                "default": None,
-                "title": "Section",
-            }
-        },
-        "required": [],
-    },
-}
-
-
-def test_every_action_has_an_expected_schema() -> None:
-    assert set(EXPECTED) == set(CATALOGUE)
-
-
-@pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_tool_schema_is_exact(name: str) -> None:
+@pytest.mark.parametrize("name", list(CATALOGUE))
+def test_every_parameter_is_described_bounded_and_enumerated(name: str) -> None:
+    """What an agent learns of each parameter: its description, a number's bounds, the values
+    an enumeration allows (all of it from the signature alone)."""
     schema = tool_schema(getattr(RedisRoomsAddon(), name))
-    assert schema["properties"] == EXPECTED[name]["properties"]
-    assert schema.get("required", []) == EXPECTED[name]["required"]
+    assert schema["properties"], name
+    for parameter, prop in schema["properties"].items():
+        assert prop.get("description"), f"{name}.{parameter} has no description"
+        for part in _parts(prop):
+            if part.get("type") == "integer":
+                assert {"minimum", "exclusiveMinimum"} & set(part), f"{name}.{parameter}"
+                assert "maximum" in part, f"{name}.{parameter}"
+            if part.get("type") == "number" and parameter != "by":  # by: any finite amount
+                assert {"minimum", "exclusiveMinimum"} & set(part), f"{name}.{parameter}"
+                assert "maximum" in part, f"{name}.{parameter}"
+        annotation = inspect.signature(getattr(RedisRoomsAddon, name)).parameters[parameter]
+        if "Literal" in str(annotation.annotation):
+            assert any("enum" in part for part in _parts(prop)), f"{name}.{parameter}"
+
+
+def tool_model(name: str) -> type[BaseModel]:
+    method = getattr(RedisRoomsAddon(), name)
+    fields = {}
+    for parameter, declared in inspect.signature(method).parameters.items():
+        default = ... if declared.default is inspect.Parameter.empty else declared.default
+        fields[parameter] = (declared.annotation, default)
+    return create_model(f"{name}_tool", **fields)
+
+
+def _refused(model: type[BaseModel], data: dict[str, Any]) -> list[dict[str, Any]] | None:
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        return exc.errors()
+    return None
+
+
+@pytest.mark.parametrize("name", list(CATALOGUE))
+def test_the_tool_schema_accepts_and_refuses_what_the_action_does(name: str) -> None:
+    """The agent's model (from the signature) and the action's input model agree on every
+    probe of every parameter; the action adds only its rules that tie parameters together."""
+    tool, action = tool_model(name), CATALOGUE[name].input
+    for parameter in inspect.signature(getattr(RedisRoomsAddon(), name)).parameters:
+        for probe in PROBES:
+            data = {**CALLS[name], parameter: probe}
+            by_tool, by_action = _refused(tool, data), _refused(action, data)
+            if by_tool is not None:
+                assert by_action is not None, (parameter, probe)
+            elif by_action is not None:  # only a rule over several parameters may refuse
+                assert all(error["loc"] == () for error in by_action), (parameter, probe)
+
+
+def test_probes_reach_both_answers() -> None:
+    """The probes are not all refused (or all accepted): the comparison above means something."""
+    action = CATALOGUE["set_key"].input
+    answers = {_refused(action, {**CALLS["set_key"], "ex": probe}) is None for probe in PROBES}
+    assert answers == {True, False}
 
 
 @pytest.mark.parametrize("name", sorted(CATALOGUE))

@@ -4,39 +4,19 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Annotated
 
 from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
-    NO_BOOL,
     RAW,
     ActionContext,
-    ActionInput,
     ActionOutput,
-    ActionSpec,
-    Key,
-    Milliseconds,
+    Params,
 )
 from redis_rooms_pkg.services.errors import WriteOutcomeUnknownError
 
-MAX_WAIT = 60.0  # s, longest wait_s
 POLL_FIRST = 0.01  # s, first pause between tries while waiting...
 POLL_CAP = 0.2  # s, ...doubling up to this
-
-
-class AcquireLockInput(ActionInput):
-    name: Key
-    ttl_ms: Milliseconds = Field(
-        description="Lock lifetime in milliseconds: it frees itself if the holder never releases"
-    )
-    wait_s: Annotated[float, NO_BOOL] = Field(
-        default=0,
-        ge=0,
-        le=MAX_WAIT,
-        allow_inf_nan=False,
-        description="Seconds to keep trying while another holder has it (0: try once)",
-    )
 
 
 class AcquireLockOutput(ActionOutput):
@@ -47,7 +27,7 @@ class AcquireLockOutput(ActionOutput):
     )
 
 
-def acquire_lock(ctx: ActionContext, params: AcquireLockInput) -> AcquireLockOutput:
+def acquire_lock(ctx: ActionContext, params: Params) -> AcquireLockOutput:
     """Exactly once: every try sends the same token, so after a lost reply the key itself says
     whether this call holds the lock (a late or repeated ``SET NX`` of the same token changes
     nothing)."""
@@ -90,11 +70,12 @@ def _holds(ctx: ActionContext, key: str, token: str, lost: WriteOutcomeUnknownEr
     return held == token.encode()
 
 
-SPEC = ActionSpec(
-    name="acquire_lock",
-    summary="Take a named lock for ttl_ms milliseconds, waiting up to wait_s; returns its token.",
-    input=AcquireLockInput,
-    output=AcquireLockOutput,
-    run=acquire_lock,
-    read_only=False,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "take-lock",
+        "name": "One charge per order at a time",
+        "action": "redis-cache::acquire_lock",
+        "parameters": {"name": "lock:charge:{{payload.order_id}}", "ttl_ms": 60000},
+    }
+]

@@ -69,6 +69,11 @@ class ActionInput(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
+# An action's input model as its run function receives it: derived from the action method's
+# signature (see redis_rooms_pkg.actions.derive_input), so it has no class to name here.
+Params = Any
+
+
 class ActionOutput(BaseModel):
     """Base of action outputs. Every field but ``message`` (and set_key's ``success``) admits
     null: a failed step's output states no fact the addon does not know (see :meth:`failed`)."""
@@ -84,14 +89,18 @@ class ActionOutput(BaseModel):
         step's condition must not read a failure as "absent", "denied" or "0". A name that is
         not valid text or is over ``max_name_bytes`` is not echoed (null too)."""
         values: dict[str, Any] = dict.fromkeys(cls.model_fields)
-        for name, value in given.items():
-            # "message" is the output's status text (publish also has a "message" parameter)
-            if name in values and name != "message" and _echoable(value, max_name_bytes):
-                values[name] = value
+        for name in ECHOED.intersection(given).intersection(values):
+            if _echoable(given[name], max_name_bytes):
+                values[name] = given[name]
         values["message"] = message
         if "success" in values:
             values["success"] = False  # whether the step succeeded: it did not
         return validate(cls, values)
+
+
+# The names a step is given that its output repeats, also when it fails: the key, lock, session
+# or channel it was about (other parameters, a cursor say, are not facts to repeat).
+ECHOED = frozenset({"key", "name", "session_id", "channel"})
 
 
 def _echoable(value: Any, max_bytes: int) -> bool:
@@ -173,9 +182,7 @@ class ActionSpec:
     run: Callable[[ActionContext, Any], ActionOutput]
     read_only: bool
     destructive: bool = False
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "run", _naming_wrong_type(self.name, self.run))
+    examples: tuple[dict[str, Any], ...] = ()  # workflow steps that call it (docs/actions.md)
 
     @property
     def writes(self) -> bool:
@@ -185,23 +192,6 @@ class ActionSpec:
 
 # The action that reads each Redis type, for the WRONGTYPE message.
 READER = {"string": "get_key", "hash": "hash_get", "list": "list_range or history_get"}
-
-
-def _naming_wrong_type(
-    action: str, run: Callable[[ActionContext, Any], ActionOutput]
-) -> Callable[[ActionContext, Any], ActionOutput]:
-    """``run``, with a WRONGTYPE error turned into a 409 that names the type the key holds and
-    the action that reads it. TYPE is asked only after such an error (one extra read)."""
-
-    def guarded(ctx: ActionContext, params: Any) -> ActionOutput:
-        try:
-            return run(ctx, params)
-        except redis.ResponseError as exc:
-            if not str(exc).startswith("WRONGTYPE"):
-                raise
-            raise AddonError(409, wrong_type_message(ctx, params, action)) from None
-
-    return guarded
 
 
 def wrong_type_message(ctx: ActionContext, params: Any, action: str) -> str:

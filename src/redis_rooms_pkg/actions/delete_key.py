@@ -8,20 +8,14 @@ from redis_rooms_pkg.actions.base import (
     ActionContext,
     ActionInput,
     ActionOutput,
-    ActionSpec,
-    Key,
-    Keys,
 )
 
 
-class DeleteKeyInput(ActionInput):
-    key: Key | None = Field(default=None, description="Redis key to delete")
-    keys: Keys | None = Field(
-        default=None, description="Several Redis keys to delete (instead of key)"
-    )
+class DeleteKeyRules(ActionInput):
+    """What delete_key's parameters must satisfy together (its input model's base)."""
 
     @model_validator(mode="after")
-    def _one_of(self) -> DeleteKeyInput:
+    def _one_of(self) -> DeleteKeyRules:
         if (self.key is None) == (self.keys is None):
             raise ValueError("give either key or keys (exactly one of them)")
         return self
@@ -42,7 +36,7 @@ def unlink(ctx: ActionContext, names: list[str]) -> int:
     return int(ctx.client.unlink(*(ctx.keys.key(name) for name in names)))
 
 
-def delete_key(ctx: ActionContext, params: DeleteKeyInput) -> DeleteKeyOutput:
+def delete_key(ctx: ActionContext, params: DeleteKeyRules) -> DeleteKeyOutput:
     if params.key is not None:
         deleted = unlink(ctx, [params.key]) == 1
         message = f"deleted {params.key!r}" if deleted else f"{params.key!r} did not exist"
@@ -58,12 +52,12 @@ def delete_key(ctx: ActionContext, params: DeleteKeyInput) -> DeleteKeyOutput:
     )
 
 
-SPEC = ActionSpec(
-    name="delete_key",
-    summary="Remove a key (or a list of keys); deleted is false when none existed.",
-    input=DeleteKeyInput,
-    output=DeleteKeyOutput,
-    run=delete_key,
-    read_only=False,
-    destructive=True,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "clear-session",
+        "name": "Clear Session Data",
+        "action": "redis-cache::delete_key",
+        "parameters": {"key": "session:{{payload.user_id}}"},
+    }
+]

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from pydantic import Field, model_validator
 
 from redis_rooms_pkg.actions.base import (
-    NO_BOOL,
     ActionContext,
     ActionInput,
     ActionOutput,
-    ActionSpec,
     Scanner,
 )
 from redis_rooms_pkg.actions.list_keys import SCAN_BATCH
 
-DEFAULT_LIMIT = 10_000  # keys one call deletes unless told otherwise
-MAX_LIMIT = 1_000_000
 GLOB_SPECIAL = "*?[\\"  # characters that start a wildcard, a class or an escape in a glob
 
 
@@ -30,22 +24,11 @@ def starts_with_literal(pattern: str) -> bool:
     return pattern[:1] not in ("", *GLOB_SPECIAL)
 
 
-class DeleteMatchingInput(ActionInput):
-    pattern: str = Field(
-        min_length=1,
-        description="Glob pattern of the keys to delete; it must begin with a literal character "
-        '(not *, ? or [) unless allow_all is true, e.g. "session:*"',
-    )
-    limit: Annotated[int, NO_BOOL] = Field(
-        default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Delete at most this many keys"
-    )
-    allow_all: bool = Field(
-        default=False,
-        description='Allow a pattern that may match every key (such as "*" or "?*")',
-    )
+class DeleteMatchingRules(ActionInput):
+    """What delete_matching's parameters must satisfy together (its input model's base)."""
 
     @model_validator(mode="after")
-    def _not_everything(self) -> DeleteMatchingInput:
+    def _not_everything(self) -> DeleteMatchingRules:
         if not self.allow_all and not starts_with_literal(self.pattern):
             raise ValueError(
                 f"pattern {self.pattern!r} does not begin with a literal character, so it may "
@@ -67,7 +50,7 @@ def unlink_stored(ctx: ActionContext, stored: list[bytes]) -> int:
     return int(ctx.client.unlink(*stored)) if stored else 0
 
 
-def delete_matching(ctx: ActionContext, params: DeleteMatchingInput) -> DeleteMatchingOutput:
+def delete_matching(ctx: ActionContext, params: DeleteMatchingRules) -> DeleteMatchingOutput:
     match = ctx.keys.pattern(params.pattern)
     scanner = Scanner(ctx)  # every primary, on a cluster
     position: tuple[int, int] | None = scanner.start()
@@ -91,12 +74,12 @@ def delete_matching(ctx: ActionContext, params: DeleteMatchingInput) -> DeleteMa
     )
 
 
-SPEC = ActionSpec(
-    name="delete_matching",
-    summary="Delete the keys matching a glob pattern, at most limit per call (SCAN + UNLINK).",
-    input=DeleteMatchingInput,
-    output=DeleteMatchingOutput,
-    run=delete_matching,
-    read_only=False,
-    destructive=True,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "clear-user-cache",
+        "name": "Clear the user's cache",
+        "action": "redis-cache::delete_matching",
+        "parameters": {"pattern": "cache:{{payload.user_id}}:*"},
+    }
+]

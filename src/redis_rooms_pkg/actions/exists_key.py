@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from redis_rooms_pkg.actions.base import ActionContext, ActionInput, ActionOutput, ActionSpec, Keys
-
-
-class ExistsKeyInput(ActionInput):
-    keys: Keys
+from redis_rooms_pkg.actions.base import (
+    ActionContext,
+    ActionOutput,
+    Params,
+)
 
 
 class ExistsKeyOutput(ActionOutput):
@@ -26,7 +26,7 @@ def exists_each(ctx: ActionContext, names: list[str]) -> list[bool]:
     return [bool(reply) for reply in pipe.execute()]
 
 
-def exists_key(ctx: ActionContext, params: ExistsKeyInput) -> ExistsKeyOutput:
+def exists_key(ctx: ActionContext, params: Params) -> ExistsKeyOutput:
     names = list(dict.fromkeys(params.keys))
     exists = dict(zip(names, exists_each(ctx, names), strict=True))
     count = sum(exists.values())
@@ -35,11 +35,12 @@ def exists_key(ctx: ActionContext, params: ExistsKeyInput) -> ExistsKeyOutput:
     )
 
 
-SPEC = ActionSpec(
-    name="exists_key",
-    summary="Tell which of the given keys exist (exists per key, count of those that do).",
-    input=ExistsKeyInput,
-    output=ExistsKeyOutput,
-    run=exists_key,
-    read_only=True,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "check-profiles",
+        "name": "Check cached profiles",
+        "action": "redis-cache::exists_key",
+        "parameters": {"keys": ["profile:{{payload.user_id}}", "prefs:{{payload.user_id}}"]},
+    }
+]

@@ -8,24 +8,15 @@ from redis_rooms_pkg.actions.base import (
     ActionContext,
     ActionInput,
     ActionOutput,
-    ActionSpec,
-    Key,
-    Milliseconds,
-    Seconds,
     ttl_seconds,
 )
 
 
-class ExpireKeyInput(ActionInput):
-    key: Key
-    ex: Seconds | None = Field(default=None, description="Expire the key after this many seconds")
-    px: Milliseconds | None = Field(
-        default=None, description="Expire the key after this many milliseconds"
-    )
-    persist: bool = Field(default=False, description="Remove the expiry: the key never expires")
+class ExpireKeyRules(ActionInput):
+    """What expire_key's parameters must satisfy together (its input model's base)."""
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> ExpireKeyInput:
+    def _exactly_one(self) -> ExpireKeyRules:
         given = [name for name in ("ex", "px") if getattr(self, name) is not None]
         given += ["persist"] if self.persist else []
         if len(given) != 1:
@@ -49,7 +40,7 @@ class ExpireKeyOutput(ActionOutput):
     )
 
 
-def expire_key(ctx: ActionContext, params: ExpireKeyInput) -> ExpireKeyOutput:
+def expire_key(ctx: ActionContext, params: ExpireKeyRules) -> ExpireKeyOutput:
     stored = ctx.keys.key(params.key)
     pipe = ctx.client.pipeline(transaction=True)  # the change and the TTL it left, atomically
     if params.ex is not None:
@@ -70,11 +61,12 @@ def expire_key(ctx: ActionContext, params: ExpireKeyInput) -> ExpireKeyOutput:
     return ExpireKeyOutput(key=params.key, updated=bool(updated), ttl=ttl, message=message)
 
 
-SPEC = ActionSpec(
-    name="expire_key",
-    summary="Set a key's expiry (ex seconds or px milliseconds) or remove it (persist).",
-    input=ExpireKeyInput,
-    output=ExpireKeyOutput,
-    run=expire_key,
-    read_only=False,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "extend-session",
+        "name": "Extend the session",
+        "action": "redis-cache::expire_key",
+        "parameters": {"key": "session:{{payload.user_id}}", "ex": 86400},
+    }
+]

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
     ActionContext,
-    ActionInput,
     ActionOutput,
-    ActionSpec,
-    Key,
-    Milliseconds,
+    Params,
 )
 from redis_rooms_pkg.actions.scripts import run_script
 
@@ -25,14 +20,6 @@ return 0
 """
 
 
-class ExtendLockInput(ActionInput):
-    name: Key
-    token: Annotated[str, StringConstraints(min_length=1)] = Field(
-        description="The token acquire_lock returned"
-    )
-    ttl_ms: Milliseconds = Field(description="New lifetime in milliseconds, counted from now")
-
-
 class ExtendLockOutput(ActionOutput):
     name: str | None = Field(default="", description="Lock name (its Redis key)")
     extended: bool | None = Field(
@@ -40,7 +27,7 @@ class ExtendLockOutput(ActionOutput):
     )
 
 
-def extend_lock(ctx: ActionContext, params: ExtendLockInput) -> ExtendLockOutput:
+def extend_lock(ctx: ActionContext, params: Params) -> ExtendLockOutput:
     extended = run_script(ctx, SCRIPT, ctx.keys.key(params.name), params.token, params.ttl_ms) == 1
     message = (
         f"{params.name!r} now expires in {params.ttl_ms}ms"
@@ -50,11 +37,16 @@ def extend_lock(ctx: ActionContext, params: ExtendLockInput) -> ExtendLockOutput
     return ExtendLockOutput(name=params.name, extended=extended, message=message)
 
 
-SPEC = ActionSpec(
-    name="extend_lock",
-    summary="Reset a held lock's lifetime to ttl_ms; refused unless the token still holds it.",
-    input=ExtendLockInput,
-    output=ExtendLockOutput,
-    run=extend_lock,
-    read_only=False,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "keep-lock",
+        "name": "Keep the lock during a long step",
+        "action": "redis-cache::extend_lock",
+        "parameters": {
+            "name": "lock:charge:{{payload.order_id}}",
+            "token": "{{take-lock.output.token}}",
+            "ttl_ms": 60000,
+        },
+    }
+]

@@ -7,24 +7,14 @@ from typing import Any
 from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
-    ENCODING_HELP,
     RAW,
     ActionContext,
-    ActionInput,
     ActionOutput,
-    ActionSpec,
-    Encoding,
-    Key,
+    Params,
     check_response,
     decode_value,
     ttl_seconds,
 )
-
-
-class GetKeyInput(ActionInput):
-    key: Key
-    with_ttl: bool = Field(default=False, description="Also return the key's time to live (ttl)")
-    encoding: Encoding = Field(default="text", description=ENCODING_HELP)
 
 
 class GetKeyOutput(ActionOutput):
@@ -40,7 +30,7 @@ class GetKeyOutput(ActionOutput):
     )
 
 
-def get_key(ctx: ActionContext, params: GetKeyInput) -> GetKeyOutput:
+def get_key(ctx: ActionContext, params: Params) -> GetKeyOutput:
     stored = ctx.keys.key(params.key)
     if params.with_ttl:
         # GET and TTL pipelined in one round trip (raw replies need a non-transactional pipeline)
@@ -60,11 +50,12 @@ def get_key(ctx: ActionContext, params: GetKeyInput) -> GetKeyOutput:
     )
 
 
-SPEC = ActionSpec(
-    name="get_key",
-    summary="Read the value stored at a key; found is false when the key does not exist.",
-    input=GetKeyInput,
-    output=GetKeyOutput,
-    run=get_key,
-    read_only=True,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "retrieve-session",
+        "name": "Retrieve Session Data",
+        "action": "redis-cache::get_key",
+        "parameters": {"key": "session:{{payload.user_id}}", "with_ttl": True, "encoding": "json"},
+    }
+]

@@ -7,24 +7,15 @@ from typing import Any
 from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
-    ENCODING_HELP,
     ActionContext,
-    ActionInput,
     ActionOutput,
-    ActionSpec,
-    Encoding,
-    Keys,
+    Params,
     check_response,
     decode_value,
     per_group,
     reply_size,
     slot_groups,
 )
-
-
-class GetManyInput(ActionInput):
-    keys: Keys
-    encoding: Encoding = Field(default="text", description=ENCODING_HELP)
 
 
 class GetManyOutput(ActionOutput):
@@ -47,7 +38,7 @@ def mget_raw(ctx: ActionContext, names: list[str]) -> list[bytes | None]:
     return [values[ctx.keys.key(name)] for name in names]
 
 
-def get_many(ctx: ActionContext, params: GetManyInput) -> GetManyOutput:
+def get_many(ctx: ActionContext, params: Params) -> GetManyOutput:
     names = list(dict.fromkeys(params.keys))
     values: dict[str, str | None] = {}
     data: dict[str, Any] = {}
@@ -66,11 +57,15 @@ def get_many(ctx: ActionContext, params: GetManyInput) -> GetManyOutput:
     )
 
 
-SPEC = ActionSpec(
-    name="get_many",
-    summary="Read several keys in one round trip (values per key, null when absent).",
-    input=GetManyInput,
-    output=GetManyOutput,
-    run=get_many,
-    read_only=True,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "load-settings",
+        "name": "Load settings",
+        "action": "redis-cache::get_many",
+        "parameters": {
+            "keys": ["settings:theme:{{payload.user_id}}", "settings:lang:{{payload.user_id}}"],
+            "encoding": "json",
+        },
+    }
+]

@@ -6,16 +6,10 @@ from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
     ActionContext,
-    ActionInput,
     ActionOutput,
-    ActionSpec,
-    Key,
+    Params,
     ttl_seconds,
 )
-
-
-class GetTtlInput(ActionInput):
-    key: Key
 
 
 class GetTtlOutput(ActionOutput):
@@ -26,7 +20,7 @@ class GetTtlOutput(ActionOutput):
     )
 
 
-def get_ttl(ctx: ActionContext, params: GetTtlInput) -> GetTtlOutput:
+def get_ttl(ctx: ActionContext, params: Params) -> GetTtlOutput:
     ttl = ttl_seconds(ctx.client.ttl(ctx.keys.key(params.key)))
     if ttl is None:
         return GetTtlOutput(key=params.key, message=f"{params.key!r} not found")
@@ -34,11 +28,12 @@ def get_ttl(ctx: ActionContext, params: GetTtlInput) -> GetTtlOutput:
     return GetTtlOutput(key=params.key, found=True, ttl=ttl, message=f"{params.key!r} {left}")
 
 
-SPEC = ActionSpec(
-    name="get_ttl",
-    summary="Read a key's time to live in seconds (-1: never expires; found false if absent).",
-    input=GetTtlInput,
-    output=GetTtlOutput,
-    run=get_ttl,
-    read_only=True,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "session-ttl",
+        "name": "Time left on the session",
+        "action": "redis-cache::get_ttl",
+        "parameters": {"key": "session:{{payload.user_id}}"},
+    }
+]

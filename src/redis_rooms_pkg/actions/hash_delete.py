@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
     ActionContext,
-    ActionInput,
     ActionOutput,
-    ActionSpec,
-    Key,
-    Name,
+    Params,
 )
-
-MAX_FIELDS = 10_000  # fields one call removes
-
-
-def _one_or_many(value: Any) -> Any:
-    """A single field name (a template rendered one) becomes a list of one."""
-    return [value] if isinstance(value, str) else value
-
-
-class HashDeleteInput(ActionInput):
-    key: Key
-    fields: Annotated[
-        list[Name],
-        BeforeValidator(_one_or_many),
-        Field(min_length=1, max_length=MAX_FIELDS, description="Fields to remove"),
-    ]
 
 
 class HashDeleteOutput(ActionOutput):
@@ -39,7 +18,7 @@ class HashDeleteOutput(ActionOutput):
     )
 
 
-def hash_delete(ctx: ActionContext, params: HashDeleteInput) -> HashDeleteOutput:
+def hash_delete(ctx: ActionContext, params: Params) -> HashDeleteOutput:
     key = ctx.keys.key(params.key)
     for name in params.fields:
         ctx.keys.check_name(name, "hash field")
@@ -51,12 +30,12 @@ def hash_delete(ctx: ActionContext, params: HashDeleteInput) -> HashDeleteOutput
     )
 
 
-SPEC = ActionSpec(
-    name="hash_delete",
-    summary="Remove fields from a hash; deleted_count says how many existed.",
-    input=HashDeleteInput,
-    output=HashDeleteOutput,
-    run=hash_delete,
-    read_only=False,
-    destructive=True,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "drop-draft",
+        "name": "Forget the draft",
+        "action": "redis-cache::hash_delete",
+        "parameters": {"key": "user:{{payload.user_id}}", "fields": ["draft"]},
+    }
+]

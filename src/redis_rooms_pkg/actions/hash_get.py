@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
     ActionContext,
-    ActionInput,
     ActionOutput,
-    ActionSpec,
-    Key,
-    Name,
+    Params,
     as_text,
     check_response,
     reply_size,
 )
 from redis_rooms_pkg.actions.scripts import CHUNK, run_script
-
-MAX_FIELDS = 10_000  # fields one call names
 
 # KEYS[1] hash; ARGV fields. Returns {1 if the hash exists else 0, the fields' values}.
 SCRIPT = f"""
@@ -34,25 +27,6 @@ return {{redis.call('EXISTS', KEYS[1]), values}}
 """
 
 
-def _one_or_many(value: Any) -> Any:
-    """A single field name (a template rendered one) becomes a list of one."""
-    return [value] if isinstance(value, str) else value
-
-
-FieldNames = Annotated[
-    list[Name],
-    BeforeValidator(_one_or_many),
-    Field(min_length=1, max_length=MAX_FIELDS),
-]
-
-
-class HashGetInput(ActionInput):
-    key: Key
-    fields: FieldNames | None = Field(
-        default=None, description="Fields to read (default: all fields)"
-    )
-
-
 class HashGetOutput(ActionOutput):
     key: str | None = Field(default="", description="Hash key")
     values: dict[str, str | None] | None = Field(
@@ -61,7 +35,7 @@ class HashGetOutput(ActionOutput):
     found: bool | None = Field(default=False, description="Whether the hash exists")
 
 
-def hash_get(ctx: ActionContext, params: HashGetInput) -> HashGetOutput:
+def hash_get(ctx: ActionContext, params: Params) -> HashGetOutput:
     key = ctx.keys.key(params.key)
     if params.fields is None:
         raw = ctx.client.hgetall(key)
@@ -84,11 +58,12 @@ def hash_get(ctx: ActionContext, params: HashGetInput) -> HashGetOutput:
     return HashGetOutput(key=params.key, values=values, found=found, message=message)
 
 
-SPEC = ActionSpec(
-    name="hash_get",
-    summary="Read fields of a hash (all fields when none are named); found is false if absent.",
-    input=HashGetInput,
-    output=HashGetOutput,
-    run=hash_get,
-    read_only=True,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "load-profile",
+        "name": "Load the user's plan",
+        "action": "redis-cache::hash_get",
+        "parameters": {"key": "user:{{payload.user_id}}", "fields": ["plan"]},
+    }
+]

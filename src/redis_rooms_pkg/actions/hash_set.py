@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
     ActionContext,
-    ActionInput,
     ActionOutput,
-    ActionSpec,
-    Key,
-    Name,
-    Seconds,
+    Params,
     check_call_size,
     encode_value,
 )
 from redis_rooms_pkg.actions.scripts import CHECKS, CHUNK, EXPIRE_MAX, run_script
-
-MAX_FIELDS = 10_000  # fields one call sets
 
 # KEYS[1] hash; ARGV[1] expiry in s or ""; ARGV[2..] field, value, field, value...
 # Checks the expiry, sets the fields, then the expiry; returns how many fields are new.
@@ -42,22 +34,12 @@ return added
 )
 
 
-class HashSetInput(ActionInput):
-    key: Key
-    fields: dict[Name, Any] = Field(
-        min_length=1,
-        max_length=MAX_FIELDS,
-        description="Field -> value; non-string values are stored as JSON text",
-    )
-    ex: Seconds | None = Field(default=None, description="Expire the whole hash after ex seconds")
-
-
 class HashSetOutput(ActionOutput):
     key: str | None = Field(default="", description="Hash key")
     added: int | None = Field(default=0, description="Number of fields that did not exist before")
 
 
-def hash_set(ctx: ActionContext, params: HashSetInput) -> HashSetOutput:
+def hash_set(ctx: ActionContext, params: Params) -> HashSetOutput:
     key = ctx.keys.key(params.key)
     mapping = {}
     for name, value in params.fields.items():
@@ -75,11 +57,16 @@ def hash_set(ctx: ActionContext, params: HashSetInput) -> HashSetOutput:
     )
 
 
-SPEC = ActionSpec(
-    name="hash_set",
-    summary="Set fields of a hash (a record), optionally expiring it after ex seconds.",
-    input=HashSetInput,
-    output=HashSetOutput,
-    run=hash_set,
-    read_only=False,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "save-profile",
+        "name": "Save the user's profile",
+        "action": "redis-cache::hash_set",
+        "parameters": {
+            "key": "user:{{payload.user_id}}",
+            "fields": {"name": "{{payload.name}}", "plan": "{{payload.plan}}"},
+            "ex": 86400,
+        },
+    }
+]

@@ -2,59 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
     ActionContext,
-    ActionInput,
     ActionOutput,
-    ActionSpec,
-    Count,
-    Seconds,
+    Params,
     check_call_size,
     encode_value,
 )
-from redis_rooms_pkg.actions.history_key import KEY_PREFIX, SessionId, history_key
+from redis_rooms_pkg.actions.history_key import KEY_PREFIX, history_key
 from redis_rooms_pkg.actions.scripts import push
-
-MAX_MESSAGES = 1000  # messages one call appends
-
-
-def _one_or_many(value: Any) -> Any:
-    """A single message object (a template rendered one) becomes a list of one."""
-    return [value] if isinstance(value, dict) else value
-
-
-class HistoryAppendInput(ActionInput):
-    session_id: SessionId
-    messages: Annotated[
-        list[dict[str, Any]],
-        BeforeValidator(_one_or_many),
-        Field(
-            min_length=1,
-            max_length=MAX_MESSAGES,
-            description='Messages {"role": ..., "content": ..., ...} to add, oldest first',
-        ),
-    ]
-    max_messages: Count | None = Field(
-        default=None, description="Keep only the newest max_messages messages"
-    )
-    ex: Seconds | None = Field(
-        default=None, description="Forget the history ex seconds after the last append"
-    )
-
-    @field_validator("messages")
-    @classmethod
-    def _roles(cls, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        for index, message in enumerate(messages):
-            role = message.get("role")
-            if not isinstance(role, str) or not role.strip():
-                raise ValueError(f'message {index} needs a "role" (a non-empty string)')
-            if "content" not in message:
-                raise ValueError(f'message {index} needs a "content"')
-        return messages
 
 
 class HistoryAppendOutput(ActionOutput):
@@ -65,7 +23,7 @@ class HistoryAppendOutput(ActionOutput):
     )
 
 
-def history_append(ctx: ActionContext, params: HistoryAppendInput) -> HistoryAppendOutput:
+def history_append(ctx: ActionContext, params: Params) -> HistoryAppendOutput:
     key = history_key(ctx, params.session_id)
     label = KEY_PREFIX + params.session_id
     entries = [encode_value(ctx, message, "text", label) for message in params.messages]
@@ -80,11 +38,20 @@ def history_append(ctx: ActionContext, params: HistoryAppendInput) -> HistoryApp
     )
 
 
-SPEC = ActionSpec(
-    name="history_append",
-    summary="Append messages to a session's chat history, keeping the newest max_messages.",
-    input=HistoryAppendInput,
-    output=HistoryAppendOutput,
-    run=history_append,
-    read_only=False,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "remember",
+        "name": "Remember the exchange",
+        "action": "redis-cache::history_append",
+        "parameters": {
+            "session_id": "{{payload.session_id}}",
+            "messages": [
+                {"role": "user", "content": "{{payload.message}}"},
+                {"role": "assistant", "content": "{{ask-llm.output.reply}}"},
+            ],
+            "max_messages": 50,
+            "ex": 604800,
+        },
+    }
+]

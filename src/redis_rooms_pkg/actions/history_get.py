@@ -9,21 +9,14 @@ from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
     ActionContext,
-    ActionInput,
     ActionOutput,
-    ActionSpec,
-    Count,
+    Params,
     as_text,
     check_response,
     reply_size,
 )
-from redis_rooms_pkg.actions.history_key import KEY_PREFIX, SessionId, history_key
+from redis_rooms_pkg.actions.history_key import KEY_PREFIX, history_key
 from redis_rooms_pkg.services.errors import AddonError
-
-
-class HistoryGetInput(ActionInput):
-    session_id: SessionId
-    last: Count | None = Field(default=None, description="Only the newest last messages")
 
 
 class HistoryGetOutput(ActionOutput):
@@ -35,7 +28,7 @@ class HistoryGetOutput(ActionOutput):
     found: bool | None = Field(default=False, description="Whether the session has a history")
 
 
-def history_get(ctx: ActionContext, params: HistoryGetInput) -> HistoryGetOutput:
+def history_get(ctx: ActionContext, params: Params) -> HistoryGetOutput:
     label = KEY_PREFIX + params.session_id
     start = -params.last if params.last is not None else 0
     raw = ctx.client.lrange(history_key(ctx, params.session_id), start, -1)
@@ -63,11 +56,12 @@ def history_get(ctx: ActionContext, params: HistoryGetInput) -> HistoryGetOutput
     )
 
 
-SPEC = ActionSpec(
-    name="history_get",
-    summary="Read a session's chat history, oldest first (only the newest last when given).",
-    input=HistoryGetInput,
-    output=HistoryGetOutput,
-    run=history_get,
-    read_only=True,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "load-history",
+        "name": "Load the conversation",
+        "action": "redis-cache::history_get",
+        "parameters": {"session_id": "{{payload.session_id}}", "last": 20},
+    }
+]

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
-    INT64_MAX,
-    INT64_MIN,
-    NO_BOOL,
     ActionContext,
-    ActionInput,
     ActionOutput,
-    ActionSpec,
-    Key,
-    Seconds,
+    Params,
     as_text,
 )
 from redis_rooms_pkg.actions.scripts import CHECKS, EXPIRE_MAX, run_script
@@ -53,35 +45,6 @@ return {{redis.call('GET', KEYS[1]), created and 1 or 0}}
 )
 
 
-def _int64(value: Any) -> Any:
-    """A whole amount must fit Redis's signed 64-bit counter (it is not turned into a float)."""
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-        value = int(value)  # a template-rendered whole number
-    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
-        raise ValueError(f"a whole number must be from {INT64_MIN} to {INT64_MAX}")
-    return value
-
-
-Amount = Annotated[
-    Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
-    | Annotated[float, Field(allow_inf_nan=False)],
-    NO_BOOL,
-    BeforeValidator(_int64),
-    Field(
-        description="Amount to add (negative to subtract; a whole number fits a signed 64-bit "
-        "integer); a float makes a float counter"
-    ),
-]
-
-
-class IncrementInput(ActionInput):
-    key: Key
-    by: Amount = 1
-    ex: Seconds | None = Field(
-        default=None, description="Expiry in seconds, set only when this call creates the counter"
-    )
-
-
 class IncrementOutput(ActionOutput):
     key: str | None = Field(default="", description="Counter key")
     value: int | float | None = Field(
@@ -90,7 +53,7 @@ class IncrementOutput(ActionOutput):
     created: bool | None = Field(default=False, description="Whether this call created the counter")
 
 
-def increment(ctx: ActionContext, params: IncrementInput) -> IncrementOutput:
+def increment(ctx: ActionContext, params: Params) -> IncrementOutput:
     is_float = isinstance(params.by, float)
     value, created = run_script(
         ctx,
@@ -117,11 +80,12 @@ def increment(ctx: ActionContext, params: IncrementInput) -> IncrementOutput:
     )
 
 
-SPEC = ActionSpec(
-    name="increment",
-    summary="Add to a counter atomically (by may be negative or a float); ex applies on creation.",
-    input=IncrementInput,
-    output=IncrementOutput,
-    run=increment,
-    read_only=False,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "count-call",
+        "name": "Count LLM calls per user and day",
+        "action": "redis-cache::increment",
+        "parameters": {"key": "usage:{{payload.user_id}}:{{payload.day}}", "ex": 86400},
+    }
+]

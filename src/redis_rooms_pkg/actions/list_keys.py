@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
-    CURSOR_PATTERN,
-    ENCODING_HELP,
-    NO_BOOL,
     RAW,
     ActionContext,
-    ActionInput,
     ActionOutput,
-    ActionSpec,
-    Encoding,
+    Params,
     Scanner,
     check_response,
     decode_value,
@@ -25,42 +18,6 @@ from redis_rooms_pkg.actions.base import (
 
 SCAN_BATCH = 1000  # most keys the server looks at per SCAN call: short server work per round trip
 MIN_SCAN_HINT = 10  # fewest keys asked of one SCAN call, so a tiny limit still moves along
-DEFAULT_LIMIT = 1000  # keys per call unless the workflow asks for another page size
-MAX_LIMIT = 100_000
-
-MAX_CURSOR = 2**64 - 1  # SCAN cursors are unsigned 64-bit integers
-
-
-def _cursor_fits(text: str) -> str:
-    if int(text.rpartition(":")[2]) > MAX_CURSOR:
-        raise ValueError('is not a cursor this addon handed out (too large): start with "0"')
-    return text
-
-
-Cursor = Annotated[
-    str,
-    BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v),
-    Field(pattern=CURSOR_PATTERN),
-    AfterValidator(_cursor_fits),
-]
-
-
-class ListKeysInput(ActionInput):
-    pattern: str = Field(
-        default="*", min_length=1, description='Glob pattern to match keys (default: "*")'
-    )
-    limit: Annotated[int, NO_BOOL] = Field(
-        default=DEFAULT_LIMIT,
-        ge=1,
-        le=MAX_LIMIT,
-        description="Stop once this many keys are found (the last SCAN batch may add a few more)",
-    )
-    cursor: Cursor = Field(
-        default="0",
-        description='Where to continue: the cursor of the previous call ("0": start); opaque',
-    )
-    with_values: bool = Field(default=False, description="Also return each key's value (values)")
-    encoding: Encoding = Field(default="text", description="With with_values: " + ENCODING_HELP)
 
 
 class ListKeysOutput(ActionOutput):
@@ -113,7 +70,7 @@ def fetch_values(ctx: ActionContext, stored: list[str]) -> list[bytes | None]:
     return [None if isinstance(r, Exception) else r for r in pipe.execute(raise_on_error=False)]
 
 
-def list_keys(ctx: ActionContext, params: ListKeysInput) -> ListKeysOutput:
+def list_keys(ctx: ActionContext, params: Params) -> ListKeysOutput:
     # The pattern is anchored under the key prefix, so it can never match outside the namespace.
     match = ctx.keys.pattern(params.pattern)
     cursor, found, binary = scan_page(ctx, match, params.cursor, params.limit)
@@ -146,11 +103,12 @@ def list_keys(ctx: ActionContext, params: ListKeysInput) -> ListKeysOutput:
     )
 
 
-SPEC = ActionSpec(
-    name="list_keys",
-    summary="List the keys matching a glob pattern, a page at a time (SCAN, never KEYS).",
-    input=ListKeysInput,
-    output=ListKeysOutput,
-    run=list_keys,
-    read_only=True,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "list-sessions",
+        "name": "List All Sessions",
+        "action": "redis-cache::list_keys",
+        "parameters": {"pattern": "session:*", "limit": 100, "cursor": "{{payload.cursor}}"},
+    }
+]

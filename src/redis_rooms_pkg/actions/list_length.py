@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from redis_rooms_pkg.actions.base import ActionContext, ActionInput, ActionOutput, ActionSpec, Key
-
-
-class ListLengthInput(ActionInput):
-    key: Key
+from redis_rooms_pkg.actions.base import (
+    ActionContext,
+    ActionOutput,
+    Params,
+)
 
 
 class ListLengthOutput(ActionOutput):
@@ -18,18 +18,19 @@ class ListLengthOutput(ActionOutput):
     )
 
 
-def list_length(ctx: ActionContext, params: ListLengthInput) -> ListLengthOutput:
+def list_length(ctx: ActionContext, params: Params) -> ListLengthOutput:
     length = ctx.client.llen(ctx.keys.key(params.key))
     return ListLengthOutput(
         key=params.key, length=length, message=f"{params.key!r} holds {length} value(s)"
     )
 
 
-SPEC = ActionSpec(
-    name="list_length",
-    summary="Count the values of a list (0 when it does not exist).",
-    input=ListLengthInput,
-    output=ListLengthOutput,
-    run=list_length,
-    read_only=True,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "queue-depth",
+        "name": "Jobs waiting",
+        "action": "redis-cache::list_length",
+        "parameters": {"key": "queue:thumbnails"},
+    }
+]

@@ -3,43 +3,20 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Literal
 
 from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
-    NO_BOOL,
     RAW,
     ActionContext,
-    ActionInput,
     ActionOutput,
-    ActionSpec,
-    Key,
+    Params,
 )
+from redis_rooms_pkg.actions.params import MAX_WAIT
 from redis_rooms_pkg.services.errors import AddonError
 
-MAX_COUNT = 10_000  # values one call pops
-MAX_WAIT = 60.0  # s, longest wait_s: a step never holds an engine worker longer than this
 BLOCK_MARGIN = 1.0  # s, a blocking call ends this long before the socket timeout (or halfway)
 MIN_BLOCK = 0.001  # s, shortest blocking call (Redis counts block timeouts in milliseconds)
-
-
-class ListPopInput(ActionInput):
-    key: Key
-    side: Literal["left", "right"] = Field(
-        default="left",
-        description='"left" (head: first in, first out with right pushes) or "right"',
-    )
-    count: Annotated[int, NO_BOOL] = Field(
-        default=1, ge=1, le=MAX_COUNT, description="Most values to take"
-    )
-    wait_s: Annotated[float, NO_BOOL] = Field(
-        default=0,
-        ge=0,
-        le=MAX_WAIT,
-        allow_inf_nan=False,
-        description="Seconds to wait for a value when the list is empty (0: do not wait)",
-    )
 
 
 class ListPopOutput(ActionOutput):
@@ -92,7 +69,7 @@ def _texts(ctx: ActionContext, key: str, side: str, values: list[bytes], name: s
         ) from None
 
 
-def list_pop(ctx: ActionContext, params: ListPopInput) -> ListPopOutput:
+def list_pop(ctx: ActionContext, params: Params) -> ListPopOutput:
     key = ctx.keys.key(params.key)
     values = _pop_now(ctx, key, params.side, params.count)
     if not values and params.wait_s > 0:
@@ -108,12 +85,12 @@ def list_pop(ctx: ActionContext, params: ListPopInput) -> ListPopOutput:
     return ListPopOutput(key=params.key, values=texts, found=bool(texts), message=message)
 
 
-SPEC = ActionSpec(
-    name="list_pop",
-    summary="Take up to count values off a list, waiting up to wait_s seconds when it is empty.",
-    input=ListPopInput,
-    output=ListPopOutput,
-    run=list_pop,
-    read_only=False,
-    destructive=True,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "take-job",
+        "name": "Take the next job",
+        "action": "redis-cache::list_pop",
+        "parameters": {"key": "queue:thumbnails", "wait_s": 5},
+    }
+]

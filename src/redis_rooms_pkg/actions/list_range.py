@@ -6,21 +6,12 @@ from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
     ActionContext,
-    ActionInput,
     ActionOutput,
-    ActionSpec,
-    Index,
-    Key,
+    Params,
     as_text,
     check_response,
     reply_size,
 )
-
-
-class ListRangeInput(ActionInput):
-    key: Key
-    start: Index = Field(default=0, description="First index (0 is the head; -1 the last value)")
-    stop: Index = Field(default=-1, description="Last index, included (-1: to the end)")
 
 
 class ListRangeOutput(ActionOutput):
@@ -29,7 +20,7 @@ class ListRangeOutput(ActionOutput):
     count: int | None = Field(default=0, description="Number of values returned")
 
 
-def list_range(ctx: ActionContext, params: ListRangeInput) -> ListRangeOutput:
+def list_range(ctx: ActionContext, params: Params) -> ListRangeOutput:
     raw = ctx.client.lrange(ctx.keys.key(params.key), params.start, params.stop)
     check_response(ctx, reply_size(raw), "read a smaller slice (start and stop) per call")
     values = [as_text(value) for value in raw]
@@ -41,11 +32,12 @@ def list_range(ctx: ActionContext, params: ListRangeInput) -> ListRangeOutput:
     )
 
 
-SPEC = ActionSpec(
-    name="list_range",
-    summary="Read a list from start to stop, both included (negative indexes count from the end).",
-    input=ListRangeInput,
-    output=ListRangeOutput,
-    run=list_range,
-    read_only=True,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "recent-events",
+        "name": "Last 10 events",
+        "action": "redis-cache::list_range",
+        "parameters": {"key": "events:{{payload.user_id}}", "start": -10},
+    }
+]

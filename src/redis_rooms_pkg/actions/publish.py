@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
-    NAME_HELP,
     ActionContext,
-    ActionInput,
     ActionOutput,
-    ActionSpec,
-    Name,
+    Params,
     encode_value,
 )
-
-
-class PublishInput(ActionInput):
-    channel: Name = Field(
-        description=f"Channel name ({NAME_HELP}); key_prefix is put before it, as for keys"
-    )
-    message: Any = Field(description="Message; objects, arrays and numbers are sent as JSON text")
 
 
 class PublishOutput(ActionOutput):
@@ -29,7 +17,7 @@ class PublishOutput(ActionOutput):
     receivers: int | None = Field(default=0, description="Number of subscribers that received it")
 
 
-def publish(ctx: ActionContext, params: PublishInput) -> PublishOutput:
+def publish(ctx: ActionContext, params: Params) -> PublishOutput:
     data = encode_value(ctx, params.message, "text", params.channel)
     receivers = ctx.client.publish(ctx.keys.key(params.channel), data)
     return PublishOutput(
@@ -39,11 +27,15 @@ def publish(ctx: ActionContext, params: PublishInput) -> PublishOutput:
     )
 
 
-SPEC = ActionSpec(
-    name="publish",
-    summary="Publish a message on a channel; receivers counts the subscribers that got it.",
-    input=PublishInput,
-    output=PublishOutput,
-    run=publish,
-    read_only=False,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "notify",
+        "name": "Tell the billing service",
+        "action": "redis-cache::publish",
+        "parameters": {
+            "channel": "orders",
+            "message": {"order_id": "{{payload.order_id}}", "status": "paid"},
+        },
+    }
+]

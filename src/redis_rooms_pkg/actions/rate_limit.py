@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
-    NO_BOOL,
     ActionContext,
-    ActionInput,
     ActionOutput,
-    ActionSpec,
-    Key,
+    Params,
 )
+from redis_rooms_pkg.actions.params import RATE_MAX_LIMIT, RATE_MAX_WINDOW
 from redis_rooms_pkg.actions.scripts import CHECKS, run_script
-
-MAX_LIMIT = 100_000  # calls per window: each allowed call is one sorted-set entry while counted
-MAX_WINDOW = 31 * 24 * 3600  # s, longest window
 
 # Sliding-window log. KEYS[1] is a sorted set of the allowed calls, scored by the server's clock
 # (TIME, microseconds). ARGV[1] limit, ARGV[2] window in microseconds, ARGV[3] a unique member.
@@ -30,8 +24,8 @@ MAX_WINDOW = 31 * 24 * 3600  # s, longest window
 SCRIPT = (
     CHECKS
     + f"""
-local bad = whole(ARGV[1], '{MAX_LIMIT}', 'limit')
-  or whole(ARGV[2], '{MAX_WINDOW * 1_000_000}', 'window')
+local bad = whole(ARGV[1], '{RATE_MAX_LIMIT}', 'limit')
+  or whole(ARGV[2], '{RATE_MAX_WINDOW * 1_000_000}', 'window')
   or denied('ZREMRANGEBYSCORE', KEYS[1], '0', '1')
   or denied('ZADD', KEYS[1], '0', 'm')
   or denied('PEXPIRE', KEYS[1], '1')
@@ -59,16 +53,6 @@ return {{allowed, math.max(0, limit - count), reset}}
 )
 
 
-class RateLimitInput(ActionInput):
-    key: Key
-    limit: Annotated[int, NO_BOOL] = Field(
-        ge=1, le=MAX_LIMIT, description="Calls allowed in any window"
-    )
-    window_s: Annotated[float, NO_BOOL] = Field(
-        gt=0, le=MAX_WINDOW, allow_inf_nan=False, description="Window length in seconds"
-    )
-
-
 class RateLimitOutput(ActionOutput):
     key: str | None = Field(default="", description="Rate-limit key")
     allowed: bool | None = Field(default=False, description="Whether this call may go ahead")
@@ -81,7 +65,7 @@ class RateLimitOutput(ActionOutput):
     )
 
 
-def rate_limit(ctx: ActionContext, params: RateLimitInput) -> RateLimitOutput:
+def rate_limit(ctx: ActionContext, params: Params) -> RateLimitOutput:
     window_us = max(1, round(params.window_s * 1_000_000))
     allowed, remaining, reset_us = run_script(
         ctx, SCRIPT, ctx.keys.key(params.key), params.limit, window_us, uuid.uuid4().hex
@@ -97,11 +81,12 @@ def rate_limit(ctx: ActionContext, params: RateLimitInput) -> RateLimitOutput:
     )
 
 
-SPEC = ActionSpec(
-    name="rate_limit",
-    summary="Count a call against a sliding-window limit; allowed is false once limit is reached.",
-    input=RateLimitInput,
-    output=RateLimitOutput,
-    run=rate_limit,
-    read_only=False,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "check-quota",
+        "name": "At most 10 calls a minute",
+        "action": "redis-cache::rate_limit",
+        "parameters": {"key": "ratelimit:weather-api", "limit": 10, "window_s": 60},
+    }
+]

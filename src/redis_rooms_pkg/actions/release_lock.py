@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pydantic import Field
 
-from pydantic import Field, StringConstraints
-
-from redis_rooms_pkg.actions.base import ActionContext, ActionInput, ActionOutput, ActionSpec, Key
+from redis_rooms_pkg.actions.base import (
+    ActionContext,
+    ActionOutput,
+    Params,
+)
 from redis_rooms_pkg.actions.scripts import run_script
 
 # KEYS[1] lock, ARGV[1] token: delete only if the lock still holds this token.
@@ -17,13 +19,6 @@ end
 return 0
 """
 
-Token = Annotated[str, StringConstraints(min_length=1)]
-
-
-class ReleaseLockInput(ActionInput):
-    name: Key
-    token: Token = Field(description="The token acquire_lock returned")
-
 
 class ReleaseLockOutput(ActionOutput):
     name: str | None = Field(default="", description="Lock name (its Redis key)")
@@ -32,7 +27,7 @@ class ReleaseLockOutput(ActionOutput):
     )
 
 
-def release_lock(ctx: ActionContext, params: ReleaseLockInput) -> ReleaseLockOutput:
+def release_lock(ctx: ActionContext, params: Params) -> ReleaseLockOutput:
     released = run_script(ctx, SCRIPT, ctx.keys.key(params.name), params.token) == 1
     message = (
         f"released {params.name!r}"
@@ -42,11 +37,15 @@ def release_lock(ctx: ActionContext, params: ReleaseLockInput) -> ReleaseLockOut
     return ReleaseLockOutput(name=params.name, released=released, message=message)
 
 
-SPEC = ActionSpec(
-    name="release_lock",
-    summary="Release a lock held with token; a stale token never frees another holder's lock.",
-    input=ReleaseLockInput,
-    output=ReleaseLockOutput,
-    run=release_lock,
-    read_only=False,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "release-lock",
+        "name": "Release the order lock",
+        "action": "redis-cache::release_lock",
+        "parameters": {
+            "name": "lock:charge:{{payload.order_id}}",
+            "token": "{{take-lock.output.token}}",
+        },
+    }
+]

@@ -2,44 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
 from redis import exceptions as rx
 
 from redis_rooms_pkg.actions.base import (
     ActionContext,
-    ActionInput,
     ActionOutput,
-    ActionSpec,
+    Params,
     per_primary,
 )
 from redis_rooms_pkg.services.errors import AddonError
-
-Section = Literal[
-    "server",
-    "clients",
-    "memory",
-    "persistence",
-    "stats",
-    "replication",
-    "cpu",
-    "commandstats",
-    "errorstats",
-    "latencystats",
-    "cluster",
-    "modules",
-    "keyspace",
-    "default",
-    "all",
-    "everything",
-]
-
-
-class ServerInfoInput(ActionInput):
-    section: Section | None = Field(
-        default=None, description='An INFO section to return raw as info (e.g. "memory")'
-    )
 
 
 class ServerInfoOutput(ActionOutput):
@@ -90,7 +64,7 @@ def _human(size: int) -> str:
     return f"{value:.2f}T"
 
 
-def server_info(ctx: ActionContext, params: ServerInfoInput) -> ServerInfoOutput:
+def server_info(ctx: ActionContext, params: Params) -> ServerInfoOutput:
     # On a cluster the figures cover every primary: counts and memory summed, uptime the least.
     infos = list(_info(ctx).values())
     first = infos[0]
@@ -126,11 +100,12 @@ def server_info(ctx: ActionContext, params: ServerInfoInput) -> ServerInfoOutput
     )
 
 
-SPEC = ActionSpec(
-    name="server_info",
-    summary="Report the server's version, role, memory, clients and keyspace (raw section on ask).",
-    input=ServerInfoInput,
-    output=ServerInfoOutput,
-    run=server_info,
-    read_only=True,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "check-redis",
+        "name": "Check the server",
+        "action": "redis-cache::server_info",
+        "parameters": {"section": "memory"},
+    }
+]

@@ -4,49 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from redis_rooms_pkg.actions.base import (
-    ENCODING_HELP,
     RAW,
     ActionContext,
     ActionInput,
     ActionOutput,
-    ActionSpec,
-    Encoding,
-    Key,
-    Milliseconds,
-    Seconds,
     decode_value,
     encode_value,
 )
 from redis_rooms_pkg.services.errors import AddonError
 
 
-class SetKeyInput(ActionInput):
-    key: Key
-    value: Any = Field(
-        description="Value to store; numbers, booleans, objects and arrays are stored as JSON text"
-    )
-    ex: Seconds | None = Field(default=None, description="Expiration time in seconds")
-    px: Milliseconds | None = Field(default=None, description="Expiration time in milliseconds")
-    nx: bool = Field(default=False, description="Only set the key if it does not exist yet")
-    xx: bool = Field(default=False, description="Only set the key if it already exists")
-    keep_ttl: bool = Field(default=False, description="Keep the key's current time to live")
-    get_previous: bool = Field(
-        default=False, description="Also return the value the key held before (in previous)"
-    )
-    encoding: Encoding = Field(default="text", description=ENCODING_HELP)
-
-    @field_validator("value", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("is required (got null); pass a string or a JSON-serialisable value")
-        return value
+class SetKeyRules(ActionInput):
+    """What set_key's parameters must satisfy together (its input model's base)."""
 
     @model_validator(mode="after")
-    def _compatible(self) -> SetKeyInput:
+    def _compatible(self) -> SetKeyRules:
         if self.ex is None and self.px is None and not self.nx:
             return self  # the usual plain SET: nothing can clash (checked first, on every call)
         conflicts = [
@@ -73,7 +48,7 @@ class SetKeyOutput(ActionOutput):
     )
 
 
-def _set_args(params: SetKeyInput, stored_key: str, data: bytes) -> list[Any]:
+def _set_args(params: SetKeyRules, stored_key: str, data: bytes) -> list[Any]:
     """One SET command carrying every option, so value, expiry and condition apply atomically."""
     args: list[Any] = ["SET", stored_key, data]
     if params.ex is not None:
@@ -91,7 +66,7 @@ def _set_args(params: SetKeyInput, stored_key: str, data: bytes) -> list[Any]:
     return args
 
 
-def set_key(ctx: ActionContext, params: SetKeyInput) -> SetKeyOutput:
+def set_key(ctx: ActionContext, params: SetKeyRules) -> SetKeyOutput:
     data = encode_value(ctx, params.value, params.encoding, params.key)
     args = _set_args(params, ctx.keys.key(params.key), data)
     reply = ctx.client.execute_command(*args, get=params.get_previous, **RAW)
@@ -115,7 +90,7 @@ def set_key(ctx: ActionContext, params: SetKeyInput) -> SetKeyOutput:
     )
 
 
-def _previous(reply: bytes, params: SetKeyInput) -> tuple[str | None, str]:
+def _previous(reply: bytes, params: SetKeyRules) -> tuple[str | None, str]:
     """The old value as text (base64 text for "base64"); the SET already ran, so never raise."""
     try:
         return decode_value(reply, "base64" if params.encoding == "base64" else "text", "")[0], ""
@@ -123,11 +98,27 @@ def _previous(reply: bytes, params: SetKeyInput) -> tuple[str | None, str]:
         return None, '; the previous value is not UTF-8 text: use encoding "base64" to get it'
 
 
-SPEC = ActionSpec(
-    name="set_key",
-    summary="Store a value in Redis at a key, optionally expiring after ex seconds.",
-    input=SetKeyInput,
-    output=SetKeyOutput,
-    run=set_key,
-    read_only=False,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "store-session",
+        "name": "Store Session Data",
+        "action": "redis-cache::set_key",
+        "parameters": {
+            "key": "session:{{payload.user_id}}",
+            "value": "{{payload.session_data}}",
+            "ex": 3600,
+        },
+    },
+    {
+        "id": "take-lock",
+        "name": "Take the job lock",
+        "action": "redis-cache::set_key",
+        "parameters": {
+            "key": "lock:job:{{payload.job_id}}",
+            "value": "{{payload.run_id}}",
+            "nx": True,
+            "px": 30000,
+        },
+    },
+]

@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
 from pydantic import Field
 
 from redis_rooms_pkg.actions.base import (
-    ENCODING_HELP,
-    MAX_BATCH,
     ActionContext,
-    ActionInput,
     ActionOutput,
-    ActionSpec,
-    Encoding,
-    Key,
-    Seconds,
+    Params,
     check_call_size,
     encode_value,
     per_group,
     slot_groups,
 )
-
-
-class SetManyInput(ActionInput):
-    items: Annotated[
-        dict[Key, Any],
-        Field(min_length=1, max_length=MAX_BATCH, description="key -> value to store"),
-    ]
-    ex: Seconds | None = Field(default=None, description="Expiration time in seconds, every key")
-    nx: bool = Field(default=False, description="Only set the keys that do not exist yet")
-    encoding: Encoding = Field(default="text", description=ENCODING_HELP)
 
 
 class SetManyOutput(ActionOutput):
@@ -59,7 +41,7 @@ def set_each(ctx: ActionContext, data: dict[str, bytes], ex: int | None, nx: boo
     return [bool(reply) for reply in pipe.execute()]
 
 
-def set_many(ctx: ActionContext, params: SetManyInput) -> SetManyOutput:
+def set_many(ctx: ActionContext, params: Params) -> SetManyOutput:
     # Every value is encoded and size-checked before anything is sent: all or nothing on 400/413.
     data = {name: encode_value(ctx, v, params.encoding, name) for name, v in params.items.items()}
     size = sum(len(name.encode()) + len(value) for name, value in data.items())
@@ -81,11 +63,18 @@ def set_many(ctx: ActionContext, params: SetManyInput) -> SetManyOutput:
     )
 
 
-SPEC = ActionSpec(
-    name="set_many",
-    summary="Store several keys in one round trip, optionally expiring and only if absent (nx).",
-    input=SetManyInput,
-    output=SetManyOutput,
-    run=set_many,
-    read_only=False,
-)
+# The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
+EXAMPLES = [
+    {
+        "id": "cache-results",
+        "name": "Cache the search results",
+        "action": "redis-cache::set_many",
+        "parameters": {
+            "items": {
+                "search:{{payload.query_id}}:results": "{{search.output.results}}",
+                "search:{{payload.query_id}}:count": "{{search.output.count}}",
+            },
+            "ex": 600,
+        },
+    }
+]

@@ -20,6 +20,7 @@ from redis_rooms_pkg.addon import RedisRoomsAddon
 from redis_rooms_pkg.cli import inputs
 from redis_rooms_pkg.cli.check import StageResult, run_check
 from redis_rooms_pkg.cli.inputs import InputError
+from redis_rooms_pkg.cli.reference import type_words
 from redis_rooms_pkg.workflow import (
     Flow,
     StepResult,
@@ -428,10 +429,11 @@ def catalogue() -> list[dict[str, Any]]:
         if not hasattr(RedisRoomsAddon, name):
             continue
         fields = spec.input.model_fields
+        schema = spec.input.model_json_schema()["properties"]
         parameters = [
             {
                 "name": param.name,
-                "type": _type_name(param.annotation),
+                "type": type_words(schema[param.name]),
                 "required": param.default is param.empty,
                 "default": None if param.default is param.empty else param.default,
                 "description": fields[param.name].description if param.name in fields else None,
@@ -448,15 +450,6 @@ def catalogue() -> list[dict[str, Any]]:
             }
         )
     return entries
-
-
-def _type_name(annotation: Any) -> str:
-    """A parameter's type as written in Python: ``str``, ``int | None``, ``list[str]``."""
-    if isinstance(annotation, str):
-        return annotation
-    if isinstance(annotation, type) and not getattr(annotation, "__args__", None):
-        return annotation.__name__
-    return str(annotation).replace("typing.", "")
 
 
 def _kind(entry: dict[str, Any]) -> Text:

@@ -1,0 +1,168 @@
+"""Parameter types of the actions: each carries its description, bounds and enum values.
+
+The action methods of ``RedisRoomsAddon`` are typed with these, so one declaration is what AI
+agents see (their tool schema comes from the signature), what each action's input model is
+derived from, and what docs/actions.md lists. The shared building blocks (``Key``, ``Seconds``,
+``Milliseconds``...) live in ``actions.base``; what only one action takes lives here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+
+from redis_rooms_pkg.actions.base import (
+    CURSOR_PATTERN,
+    ENCODING_HELP,
+    INT64_MAX,
+    INT64_MIN,
+    NAME_HELP,
+    NO_BOOL,
+    Encoding,
+    Name,
+)
+
+
+def about(text: str) -> Any:
+    """A parameter's description, for ``Annotated[type, about("...")]`` in a signature."""
+    return Field(description=text)
+
+
+# --- limits ------------------------------------------------------------------------------------
+MAX_WAIT = (
+    60.0  # s, longest wait_s of list_pop and acquire_lock: a step never holds a worker longer
+)
+MAX_POP = 10_000  # values one list_pop takes
+MAX_PUSH = 10_000  # values one list_push adds
+MAX_FIELDS = 10_000  # hash fields one call sets, reads or removes
+MAX_MESSAGES = 1000  # messages one history_append adds
+LIST_DEFAULT_LIMIT = 1000  # keys one list_keys call returns unless told otherwise
+LIST_MAX_LIMIT = 100_000
+DELETE_DEFAULT_LIMIT = 10_000  # keys one delete_matching call deletes unless told otherwise
+DELETE_MAX_LIMIT = 1_000_000
+RATE_MAX_LIMIT = 100_000  # calls per window: each allowed call is a sorted-set entry while counted
+RATE_MAX_WINDOW = 31 * 24 * 3600  # s, longest rate-limit window
+MAX_CURSOR = 2**64 - 1  # SCAN cursors are unsigned 64-bit integers
+
+
+def _one_name_or_many(value: Any) -> Any:
+    """A single name where a list is expected (a template rendered one) becomes a list of one."""
+    return [value] if isinstance(value, str) else value
+
+
+def _one_value_or_many(value: Any) -> Any:
+    """A single value where a list is expected (a template rendered one item) becomes a list."""
+    return value if isinstance(value, list) else [value]
+
+
+def _one_message_or_many(value: Any) -> Any:
+    """A single message object (a template rendered one) becomes a list of one."""
+    return [value] if isinstance(value, dict) else value
+
+
+def _not_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("is required (got null); pass a string or a JSON-serialisable value")
+    return value
+
+
+def _roles(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for index, message in enumerate(messages):
+        role = message.get("role")
+        if not isinstance(role, str) or not role.strip():
+            raise ValueError(f'message {index} needs a "role" (a non-empty string)')
+        if "content" not in message:
+            raise ValueError(f'message {index} needs a "content"')
+    return messages
+
+
+def _int64(value: Any) -> Any:
+    """A whole amount must fit Redis's signed 64-bit counter (it is not turned into a float)."""
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        value = int(value)  # a template-rendered whole number
+    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError(f"a whole number must be from {INT64_MIN} to {INT64_MAX}")
+    return value
+
+
+def _cursor_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _cursor_fits(text: str) -> str:
+    if int(text.rpartition(":")[2]) > MAX_CURSOR:
+        raise ValueError('is not a cursor this addon handed out (too large): start with "0"')
+    return text
+
+
+# --- shared ------------------------------------------------------------------------------------
+Value = Annotated[
+    Any,
+    BeforeValidator(_not_null),
+    about("Value to store; numbers, booleans, objects and arrays are stored as JSON text"),
+]
+EncodingOption = Annotated[Encoding, about(ENCODING_HELP)]
+Side = Literal["left", "right"]
+Token = Annotated[str, StringConstraints(min_length=1), about("The token acquire_lock returned")]
+Wait = Annotated[
+    float, Field(ge=0, le=MAX_WAIT, allow_inf_nan=False), NO_BOOL
+]  # s, a bounded wait (0: do not wait)
+SessionId = Annotated[
+    Name,
+    about(f'Conversation id ({NAME_HELP}); the history is the list at "history:<session_id>"'),
+]
+FieldNames = Annotated[
+    list[Name],
+    BeforeValidator(_one_name_or_many),
+    Field(min_length=1, max_length=MAX_FIELDS),
+]
+Cursor = Annotated[
+    str,
+    BeforeValidator(_cursor_text),
+    Field(pattern=CURSOR_PATTERN),
+    AfterValidator(_cursor_fits),
+    about('Where to continue: the cursor of the previous call ("0": start); opaque'),
+]
+Amount = Annotated[
+    Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+    | Annotated[float, Field(allow_inf_nan=False)],
+    NO_BOOL,
+    BeforeValidator(_int64),
+    about(
+        "Amount to add (negative to subtract; a whole number fits a signed 64-bit integer); "
+        "a float makes a float counter"
+    ),
+]
+PushValues = Annotated[
+    list[Any],
+    BeforeValidator(_one_value_or_many),
+    Field(min_length=1, max_length=MAX_PUSH),
+    about("Values to push, in order; non-strings are stored as JSON text"),
+]
+Messages = Annotated[
+    list[dict[str, Any]],
+    BeforeValidator(_one_message_or_many),
+    Field(min_length=1, max_length=MAX_MESSAGES),
+    AfterValidator(_roles),
+    about('Messages {"role": ..., "content": ..., ...} to add, oldest first'),
+]
+Section = Literal[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "commandstats",
+    "errorstats",
+    "latencystats",
+    "cluster",
+    "modules",
+    "keyspace",
+    "default",
+    "all",
+    "everything",
+]
+WindowSeconds = Annotated[float, Field(gt=0, le=RATE_MAX_WINDOW, allow_inf_nan=False), NO_BOOL]
