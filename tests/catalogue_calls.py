@@ -1,6 +1,6 @@
 """One valid call per action, taken from its documented example step, so a new action needs no
 entry in any test table: templates are filled with "1" (valid as a key, a number, a cursor), and
-waits are dropped so that no call blocks."""
+waits (and cursors) are dropped so that no call blocks."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ def filled(value: Any) -> Any:
 
 
 def example_call(name: str) -> dict[str, Any]:
-    """The parameters of ``name``'s first example step, filled, without a wait."""
+    """The parameters of ``name``'s first example step, filled, without a wait (nor a cursor,
+    which only the deployment that handed it out takes)."""
     parameters = filled(CATALOGUE[name].examples[0]["parameters"])
     parameters.pop("wait_s", None)
+    parameters.pop("cursor", None)
     return parameters
 
 
