@@ -573,3 +573,21 @@ def test_max_value_bytes_refuses_large_values(make: MakeAddon) -> None:
 def test_default_max_value_bytes_is_one_mebibyte(addon: RedisRoomsAddon) -> None:
     assert addon.set_key("k", "x" * (1024 * 1024)).code == 200
     assert addon.set_key("k", "x" * (1024 * 1024 + 1)).code == 413
+
+
+# --- key_type --------------------------------------------------------------------------------
+
+
+def test_key_type_names_the_type_and_its_reader(addon: RedisRoomsAddon) -> None:
+    seed(addon, {"s": "v"})
+    addon.client().rpush("l", "a")
+    addon.client().hset("h", "f", "v")
+    answers = {key: addon.key_type(key).output for key in ("s", "l", "h", "missing")}
+    assert {key: (out.found, out.type) for key, out in answers.items()} == {
+        "s": (True, "string"),
+        "l": (True, "list"),
+        "h": (True, "hash"),
+        "missing": (False, None),
+    }
+    assert (answers["s"].read_with, answers["h"].read_with) == ("get_key", "hash_get")
+    assert addon.key_type("").code == 400

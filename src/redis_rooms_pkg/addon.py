@@ -385,6 +385,14 @@ class RedisRoomsAddon:
         """Read a key's time to live in seconds (-1: never expires; found false if absent)."""
 
     @reads
+    def key_type(self, key: Key) -> ActionResponse:
+        """Tell which Redis type a key holds (found is false when it does not exist).
+
+        One `TYPE` command: `string`, `list`, `hash`, `set`, `zset` or `stream`, and the action
+        of this addon that reads it, so a workflow can branch before it reads.
+        """
+
+    @reads
     def get_many(
         self,
         keys: Keys,
