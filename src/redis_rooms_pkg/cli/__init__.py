@@ -10,9 +10,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-CLI_MISSING = (
-    "redis-rooms needs the cli extra (typer, rich): pip install 'redis-rooms-pkg[cli]'"
-)
+CLI_MISSING = "redis-rooms needs the cli extra (typer, rich): pip install 'redis-rooms-pkg[cli]'"
 CLI_LIBRARIES = frozenset({"typer", "rich", "click"})  # click comes with typer
 
 __all__ = ["CLI_MISSING", "app", "main"]
