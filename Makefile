@@ -7,7 +7,7 @@ POETRY ?= $(or $(shell command -v poetry 2>/dev/null),.tools/bin/poetry)
 export POETRY_VIRTUALENVS_IN_PROJECT := true
 export POETRY_NO_INTERACTION := 1
 
-.PHONY: install demo test lint format redis-server bench bench-quick docs clean
+.PHONY: install demo test test-lowest lint format redis-server bench bench-quick docs clean
 
 .tools/bin/poetry:
 	$(PYTHON) -m venv .tools
@@ -36,8 +36,25 @@ lint: install
 	$(POETRY) run ruff check .
 	$(POETRY) run ruff format --check .
 
+# The suite twice: with the locked versions (coverage gate), then with the lowest ones allowed.
 test: install redis-server lint
 	$(POETRY) run pytest
+	$(MAKE) --no-print-directory test-lowest
+
+# The suite in .venv-lowest: every run-time dependency and extra at the floor pyproject.toml
+# declares (redis>=X runs on X), the dev tools at their locked versions; see
+# scripts/lowest_requirements.py. Same interpreter as .venv; the locked run holds the coverage gate.
+.venv-lowest/.installed: pyproject.toml poetry.lock scripts/lowest_requirements.py | .venv/.installed
+	rm -rf .venv-lowest
+	.venv/bin/python -m venv .venv-lowest
+	$(POETRY) run python scripts/lowest_requirements.py > .venv-lowest/requirements.txt
+	.venv-lowest/bin/pip install --quiet --disable-pip-version-check \
+		-e ".[$$($(POETRY) run python scripts/lowest_requirements.py --extras)]" \
+		-r .venv-lowest/requirements.txt
+	touch $@
+
+test-lowest: .venv-lowest/.installed redis-server
+	.venv-lowest/bin/python -m pytest --no-cov
 
 # Starts its own redis-server on a free 127.0.0.1 port; table on stdout, JSON in benchmarks/results/.
 bench: install redis-server
@@ -56,4 +73,4 @@ format: install
 	$(POETRY) run ruff format .
 
 clean:
-	rm -rf .venv .tools .pytest_cache .ruff_cache .coverage dist
+	rm -rf .venv .venv-lowest .tools .pytest_cache .ruff_cache .coverage dist

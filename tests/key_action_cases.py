@@ -484,7 +484,7 @@ def test_delete_matching(addon: RedisRoomsAddon) -> None:
     response = addon.delete_matching("tmp:*")
     assert response.code == 200
     assert (response.output.deleted_count, response.output.truncated) == (2500, False)
-    assert list(addon.client().scan_iter("*")) == ["keep"]
+    assert set(addon.client().scan_iter("*")) == {"keep"}  # SCAN may repeat a key
 
 
 def test_delete_matching_stops_at_limit(addon: RedisRoomsAddon) -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.version import Version
 
 try:
     import tomllib
@@ -82,6 +87,71 @@ def test_package_metadata_for_the_engine() -> None:
     project = pyproject["project"]
     assert project["name"] == "redis-rooms-pkg"
     assert project["requires-python"] == ">=3.10"
-    assert set(project["optional-dependencies"]) >= {"hiredis", "embedded"}
+    assert set(project["optional-dependencies"]) >= {"hiredis", "embedded", "cli"}
     assert pyproject["build-system"]["build-backend"] == "poetry.core.masonry.api"
     assert (ROOT / "src" / "redis_rooms_pkg" / "py.typed").exists()
+
+
+def declared_requirements() -> list[Requirement]:
+    """The run-time dependencies and every extra's, as pyproject.toml declares them."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        declared += extra
+    return [Requirement(text) for text in declared]
+
+
+def floor(requirement: Requirement) -> Version:
+    (lowest,) = [Version(s.version) for s in requirement.specifier if s.operator == ">="]
+    return lowest
+
+
+def lowest_requirements_script():  # scripts/ is not a package
+    spec = importlib.util.spec_from_file_location("lowest", ROOT / "scripts/lowest_requirements.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_dependency_has_a_floor_and_a_ceiling() -> None:
+    for requirement in declared_requirements():
+        operators = {s.operator for s in requirement.specifier}
+        assert operators == {">=", "<"}, requirement
+
+
+def test_the_engine_gets_no_cli_library() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {Requirement(text).name for text in project["dependencies"]}
+    assert names == {"redis", "pydantic", "loguru", "python-dotenv"}
+    cli = {Requirement(text).name for text in project["optional-dependencies"]["cli"]}
+    assert cli == {"typer", "rich"}
+
+
+def test_the_lowest_run_installs_every_declared_floor() -> None:
+    script = lowest_requirements_script()
+    pins = {Requirement(line.split(" ;")[0]) for line in script.requirements()}
+    by_name = {pin.name: pin for pin in pins}
+    for requirement in declared_requirements():
+        pin = by_name[requirement.name]
+        assert str(pin.specifier) == f"=={floor(requirement)}", requirement
+        assert pin.extras == requirement.extras
+    assert {"pytest", "pytest-timeout", "trustme", "check-jsonschema"} <= set(by_name)
+    assert script.extras() == ["cli", "embedded", "hiredis"]
+
+
+def test_make_test_runs_the_suite_at_the_floors_too() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    recipes = dict(re.findall(r"^([a-z-]+):[^\n]*\n((?:\t[^\n]*\n)+)", makefile, re.M))
+    assert recipes["test"].split("\n")[-2].strip().endswith("test-lowest")
+    assert "pytest" in recipes["test-lowest"]
+    lowest_install = makefile.split(".venv-lowest/.installed:")[1]
+    assert "scripts/lowest_requirements.py" in lowest_install
+
+
+def test_installed_versions_are_allowed_and_at_the_floor_in_the_lowest_run() -> None:
+    lowest_run = Path(sys.prefix).name == ".venv-lowest"
+    for requirement in declared_requirements():
+        installed = Version(version(requirement.name))
+        assert installed in requirement.specifier, (requirement, installed)
+        if lowest_run:
+            assert installed == floor(requirement), (requirement, installed)
