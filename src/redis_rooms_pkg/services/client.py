@@ -27,7 +27,12 @@ from redis.connection import (
     parse_url,
 )
 from redis.retry import Retry
-from redis.sentinel import Sentinel, SentinelConnectionPool
+from redis.sentinel import (
+    Sentinel,
+    SentinelConnectionPool,
+    SentinelManagedConnection,
+    SentinelManagedSSLConnection,
+)
 
 from redis_rooms_pkg.configuration import CustomAddonConfig
 from redis_rooms_pkg.services.credentials import Credentials
@@ -291,6 +296,29 @@ class AddonSentinel(Sentinel):
         )
 
 
+class _ClosesOnFailedRead:
+    """A connection whose reply did not arrive is never used again.
+
+    redis-py's sentinel connection reads with ``disconnect_on_error=False``: after a timeout it
+    went back to the pool with the late reply still due, and the next command read it as its
+    own (another key's value, "OK" for a counter). Here a failed read closes the connection, as
+    redis-py's plain connection does; callers that ask otherwise (push reads) still can.
+    """
+
+    def read_response(self, *args: Any, disconnect_on_error: bool = True, **kwargs: Any) -> Any:
+        return super().read_response(  # type: ignore[misc]
+            *args, disconnect_on_error=disconnect_on_error, **kwargs
+        )
+
+
+class AddonSentinelConnection(_ClosesOnFailedRead, SentinelManagedConnection):
+    """Connection to the primary the sentinels name."""
+
+
+class AddonSentinelSSLConnection(_ClosesOnFailedRead, SentinelManagedSSLConnection):
+    """TLS connection to the primary the sentinels name."""
+
+
 class AddonSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
     """redis-py's sentinel pool made bounded like AddonPool: callers wait for a connection.
 
@@ -308,6 +336,7 @@ def _sentinel(config: CustomAddonConfig, credentials: Credentials) -> redis.Redi
     options = connection_options(config, credentials)
     private = _with_tls(config, credentials, options)
     tls = options.pop("connection_class") is AddonSSLConnection
+    options["connection_class"] = AddonSentinelSSLConnection if tls else AddonSentinelConnection
     for found_by_the_sentinels in ("host", "port"):
         options.pop(found_by_the_sentinels, None)
     tls_options = {name: value for name, value in options.items() if name.startswith("ssl_")}

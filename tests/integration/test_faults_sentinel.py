@@ -1,0 +1,62 @@
+"""Sentinel mode under faults, on its own primary, replica and three sentinels: a frozen primary
+never mixes replies up; a graceful failover loses (almost) no acknowledged write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from conftest import PASSWORD, SENTINEL_PASSWORD
+from deployments import SentinelDeployment, readme_entry
+from faults import SOCKET_TIMEOUT, frozen_then_read
+from redis_rooms_pkg.addon import RedisRoomsAddon
+from servers import RedisServer
+
+DOWN_AFTER = 5000  # ms: a primary frozen for FREEZE is not failed over
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SentinelDeployment]:
+    """Its own deployment: its primary is frozen and failed over here."""
+    started = SentinelDeployment(
+        tmp_path_factory.mktemp("sentinel-faults"), PASSWORD, SENTINEL_PASSWORD,
+        down_after=DOWN_AFTER,
+    ).start()  # fmt: skip
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def make(deployment: SentinelDeployment) -> Iterator[Any]:
+    made: list[RedisRoomsAddon] = []
+
+    def build(**options: Any) -> RedisRoomsAddon:
+        entry = readme_entry("sentinel", sentinels=deployment.addresses, **options)
+        addon = RedisRoomsAddon()
+        assert addon.loadAddonConfig(entry)
+        assert addon.loadCredentials(
+            redis_password=PASSWORD, redis_sentinel_password=SENTINEL_PASSWORD
+        )
+        made.append(addon)
+        return addon
+
+    yield build
+    for addon in made:
+        addon.close()
+
+
+def current_primary(deployment: SentinelDeployment) -> RedisServer:
+    port = deployment.known_primary_port()
+    servers = [deployment.primary, deployment.replica]
+    return next(server for server in servers if server is not None and server.port == port)
+
+
+def test_frozen_primary_never_answers_another_commands_reply(
+    deployment: SentinelDeployment, make: Any
+) -> None:
+    """A read and an increment time out while the primary is frozen (SIGSTOP, no failover);
+    their late replies are never read by the next commands on the same connection."""
+    addon = make(socket_timeout=SOCKET_TIMEOUT, max_connections=1)
+    frozen_then_read(addon, current_primary(deployment), ("alpha", "beta"))
