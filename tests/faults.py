@@ -102,3 +102,121 @@ def run_writers(
         worker.join(WRITERS_DEADLINE + 5)
     assert not any(worker.is_alive() for worker in workers), "a writer thread hung"
     return tally
+
+
+@dataclass
+class Ledger:
+    """Counted writes of writer threads: per thread a counter (increment) and a list of unique
+    values (list_push), on keys that share ``tag``'s hash slot."""
+
+    addon: RedisRoomsAddon
+    tag: str
+    counters: Tally = field(default_factory=Tally)
+    pushes: Tally = field(default_factory=Tally)
+
+    def counter(self, thread: int) -> str:
+        return f"{{{self.tag}}}counter:{thread}"
+
+    def list(self, thread: int) -> str:
+        return f"{{{self.tag}}}list:{thread}"
+
+    def write(self, thread: int, n: int) -> tuple[Any, int, str]:
+        """Even calls increment the thread's counter, odd calls push a new value on its list."""
+        if n % 2 == 0:
+            response = self.addon.increment(self.counter(thread))
+            self.counters.record(thread, response.code, response.message)
+        else:
+            value = f"{thread}-{n}"
+            response = self.addon.list_push(self.list(thread), [value])
+            self.pushes.record(value, response.code, response.message)
+        return None, response.code, response.message
+
+    def check(self, read: Callable[[str], Any], threads: int) -> dict[str, int]:
+        """Compare with what the server holds (``read(key)``: GET for a counter, LRANGE for a
+        list); the figures, after asserting that no acknowledged write is lost or doubled and
+        that none answered as refused was applied."""
+        stored: list[str] = []
+        lost_counts = doubled_counts = 0
+        for thread in range(threads):
+            held = int(read(self.counter(thread)) or 0)
+            acknowledged = self.counters.acknowledged.count(thread)
+            unknown = self.counters.unknown.count(thread)
+            lost_counts += max(0, acknowledged - held)
+            doubled_counts += max(0, held - acknowledged - unknown)
+            stored += read(self.list(thread)) or []
+        acknowledged = set(self.pushes.acknowledged)
+        figures = {
+            "acknowledged": len(self.counters.acknowledged) + len(acknowledged),
+            "unknown (504)": len(self.counters.unknown) + len(self.pushes.unknown),
+            "refused": len(self.counters.refused) + len(self.pushes.refused),
+            "lost": lost_counts + len(acknowledged - set(stored)),
+            "doubled": doubled_counts + len(stored) - len(set(stored)),
+            "applied though refused": len(set(self.pushes.refused) & set(stored)),
+        }
+        assert (figures["lost"], figures["doubled"], figures["applied though refused"]) == (
+            0, 0, 0,
+        ), (figures, self.counters.codes, self.pushes.codes, self.pushes.messages)  # fmt: skip
+        return figures
+
+
+def node_id(server: RedisServer) -> str:
+    return server.client(socket_timeout=5).execute_command("CLUSTER", "MYID")
+
+
+def move_slot(slot: int, source: RedisServer, target: RedisServer, primaries: list[RedisServer]):
+    """Move hash slot ``slot`` with its keys from ``source`` to ``target`` while clients use it,
+    as ``redis-cli --cluster reshard`` does: IMPORTING/MIGRATING, MIGRATE in batches, then
+    SETSLOT NODE on every primary."""
+    source_client = source.client(socket_timeout=5)
+    target_client = target.client(socket_timeout=5)
+    source_id, target_id = node_id(source), node_id(target)
+    target_client.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
+    source_client.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
+    for _ in range(10_000):  # bounded: a few keys per batch until the slot is empty
+        keys = source_client.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 5)
+        if not keys:
+            break
+        source_client.execute_command(
+            "MIGRATE", "127.0.0.1", target.port, "", 0, 5000,
+            "AUTH", target.password, "KEYS", *keys,
+        )  # fmt: skip
+        time.sleep(0.01)  # let writers hit the half-moved slot (ASK redirections)
+    for node in (target, source, *primaries):
+        node.client(socket_timeout=5).execute_command("CLUSTER", "SETSLOT", slot, "NODE", target_id)
+
+
+def idle_drop_spares_checked_out(pool: Any, drop: Callable[[], None], key: str) -> None:
+    """While ``drop()`` (a slot-map refresh, a new primary) closes ``pool``'s idle connections,
+    a thread that checks one out meanwhile keeps it open until its reply arrives.
+
+    The first close is slowed down (0.3 s) so that the check-out lands inside the drop; the
+    command (a BLPOP waiting 0.5 s on the server) is in flight when the next close comes.
+    """
+    held = [pool.get_connection() for _ in range(2)]
+    for connection in held:
+        pool.release(connection)
+    slowed: list[Any] = []
+    for connection in held:
+        plain = connection.disconnect
+
+        def slow(*args: Any, _plain: Any = plain, **kwargs: Any) -> None:
+            if not slowed:
+                slowed.append(True)
+                time.sleep(0.3)
+            _plain(*args, **kwargs)
+
+        connection.disconnect = slow
+    dropper = threading.Thread(target=drop)
+    dropper.start()
+    try:
+        time.sleep(0.1)  # the drop is inside its first (slowed) close
+        connection = pool.get_connection()
+        try:
+            connection.send_command("BLPOP", key, "0.5")
+            assert connection.read_response() is None  # nothing to pop: timed out server-side
+        finally:
+            pool.release(connection)
+    finally:
+        dropper.join()
+        for connection in held:
+            connection.__dict__.pop("disconnect", None)

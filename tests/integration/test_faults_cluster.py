@@ -4,6 +4,8 @@ lose no acknowledged write and double none; a paged listing notices a resharding
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,10 +13,19 @@ import pytest
 
 from conftest import PASSWORD
 from deployments import RedisCluster, readme_entry
-from faults import SOCKET_TIMEOUT, frozen_then_read
+from faults import (
+    SOCKET_TIMEOUT,
+    Ledger,
+    frozen,
+    frozen_then_read,
+    idle_drop_spares_checked_out,
+    move_slot,
+    run_writers,
+)
 from redis_rooms_pkg.addon import RedisRoomsAddon
 
 NODE_TIMEOUT = 3000  # ms: a node frozen for FREEZE is not failed over
+RESUMED = 400  # acknowledged increments after a kill that show writes resumed
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +62,117 @@ def test_frozen_node_never_answers_another_commands_reply(cluster: RedisCluster,
     addon = make(socket_timeout=SOCKET_TIMEOUT, max_connections=1)
     keys = ("{frozen}alpha", "{frozen}beta")
     frozen_then_read(addon, cluster.node_of(keys[0]), keys)
+
+
+def primary_of(cluster: RedisCluster, key: str) -> Any:
+    """A plain redis-py client of the primary serving ``key`` now, decoding replies."""
+    return cluster.node_of(key).client(socket_timeout=5)
+
+
+def reader(cluster: RedisCluster) -> Any:
+    def read(key: str) -> Any:
+        client = primary_of(cluster, key)
+        return client.get(key) if "}counter" in key else client.lrange(key, 0, -1)
+
+    return read
+
+
+def test_frozen_node_gets_every_write_at_most_once(cluster: RedisCluster, make: Any) -> None:
+    """4 writer threads on one node's slot, the node frozen below the node timeout: writes that
+    time out answer 504 and are never resent; acknowledged ones are applied exactly once."""
+    addon = make(socket_timeout=SOCKET_TIMEOUT, max_connections=4)
+    ledger = Ledger(addon, "freeze")
+    node = cluster.node_of(ledger.counter(0))
+    done = threading.Event()
+
+    def freeze_once() -> None:
+        time.sleep(0.3)
+        with frozen(node):
+            pass
+        time.sleep(0.5)
+        done.set()
+
+    freezer = threading.Thread(target=freeze_once)
+    freezer.start()
+    run_writers(4, ledger.write, done.is_set)
+    freezer.join()
+    figures = ledger.check(reader(cluster), 4)
+    print("frozen node under writers:", figures)
+    assert figures["unknown (504)"] >= 1, figures  # the freeze did catch writes in flight
+
+
+def slot_of(cluster: RedisCluster, key: str) -> int:
+    return int(cluster.running()[0].client().execute_command("CLUSTER", "KEYSLOT", key))
+
+
+def test_resharding_under_writers_loses_and_doubles_nothing(
+    cluster: RedisCluster, make: Any
+) -> None:
+    """3 writer threads while the slot of their keys moves to another primary, keys migrated a
+    few at a time (ASK and MOVED redirections); then moved back."""
+    addon = make(socket_timeout=2, max_connections=3)
+    ledger = Ledger(addon, "reshard")
+    key = ledger.counter(0)
+    slot = slot_of(cluster, key)
+    done = threading.Event()
+
+    def reshard() -> None:
+        try:
+            time.sleep(0.3)
+            for _ in range(2):  # there and back again
+                source = cluster.node_of(key)
+                target = next(node for node in cluster.primary_nodes() if node is not source)
+                move_slot(slot, source, target, cluster.primary_nodes())
+                time.sleep(0.3)
+        finally:
+            done.set()
+
+    mover = threading.Thread(target=reshard)
+    mover.start()
+    tally = run_writers(3, ledger.write, done.is_set)
+    mover.join()
+    figures = ledger.check(reader(cluster), 3)
+    print("resharding under writers:", figures, tally.codes)
+    assert figures["acknowledged"] > 100, (figures, tally.codes)
+
+
+def test_dropping_idle_connections_spares_checked_out_ones(
+    cluster: RedisCluster, make: Any
+) -> None:
+    """The race behind doubled writes and 500 TypeErrors: a slot-map refresh closed the
+    connection another thread had just checked out (with a command in flight), and redis-py
+    resent that command."""
+    addon = make(max_connections=2)
+    key = "{race}waiting"
+    assert addon.get_key(key).code == 200
+    client = addon.client()
+    pool = client.get_node_from_key(key).redis_connection.connection_pool
+    idle_drop_spares_checked_out(pool, pool.disconnect_free_connections, key)
+
+
+def test_killed_primary_under_writers_loses_and_doubles_nothing(
+    cluster: RedisCluster, make: Any
+) -> None:
+    """4 writer threads while the primary of their slot is killed (kill -9) and its replica
+    takes over; writes resume on the same addon. Last in this module: it changes the cluster."""
+    addon = make(socket_timeout=1, max_connections=4)
+    ledger = Ledger(addon, "kill")
+    victim = cluster.node_of(ledger.counter(0))
+    at_kill: list[int] = []
+
+    def kill() -> None:
+        time.sleep(0.5)
+        at_kill.append(len(ledger.counters.acknowledged))
+        victim.kill()
+
+    killer = threading.Thread(target=kill)
+    killer.start()
+
+    def resumed() -> bool:  # RESUMED acknowledged increments on the promoted replica
+        return bool(at_kill) and len(ledger.counters.acknowledged) > at_kill[0] + RESUMED
+
+    run_writers(4, ledger.write, resumed)
+    killer.join()
+    assert resumed(), "writes never resumed on the promoted replica"
+    figures = ledger.check(reader(cluster), 4)
+    print("kill -9 under writers:", figures)

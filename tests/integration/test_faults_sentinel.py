@@ -10,7 +10,7 @@ import pytest
 
 from conftest import PASSWORD, SENTINEL_PASSWORD
 from deployments import SentinelDeployment, readme_entry
-from faults import SOCKET_TIMEOUT, frozen_then_read
+from faults import SOCKET_TIMEOUT, frozen_then_read, idle_drop_spares_checked_out
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from servers import RedisServer
 
@@ -60,3 +60,14 @@ def test_frozen_primary_never_answers_another_commands_reply(
     their late replies are never read by the next commands on the same connection."""
     addon = make(socket_timeout=SOCKET_TIMEOUT, max_connections=1)
     frozen_then_read(addon, current_primary(deployment), ("alpha", "beta"))
+
+
+def test_dropping_idle_connections_spares_checked_out_ones(
+    deployment: SentinelDeployment, make: Any
+) -> None:
+    """redis-py closes the idle connections when it learns of a new primary: one another thread
+    had just checked out (a command in flight) stays open."""
+    addon = make(max_connections=2)
+    assert addon.get_key("waiting").code == 200
+    pool = addon.client().connection_pool
+    idle_drop_spares_checked_out(pool, lambda: pool.disconnect(inuse_connections=False), "waiting")

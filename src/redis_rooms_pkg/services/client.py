@@ -26,6 +26,7 @@ from redis.connection import (
     UnixDomainSocketConnection,
     parse_url,
 )
+from redis.exceptions import ClusterDownError, SlotNotCoveredError
 from redis.retry import Retry
 from redis.sentinel import (
     Sentinel,
@@ -43,6 +44,7 @@ from redis_rooms_pkg.services.errors import (
     NoPrimaryKnownError,
     TLSHandshakeTimeoutError,
 )
+from redis_rooms_pkg.services.failover import DropsIdleSafely
 
 RETRY_BACKOFF_BASE = 0.05  # s, first backoff step
 RETRY_BACKOFF_CAP = 1.0  # s, longest backoff step
@@ -240,6 +242,22 @@ def _owns_files(client: Any, private: tuple[str, ...]) -> Any:
     return client
 
 
+class ClusterNodePool(DropsIdleSafely, BlockingConnectionPool):
+    """A cluster node's bounded pool, safe when a slot-map refresh drops its idle connections."""
+
+
+class AddonRedisCluster(RedisCluster):
+    """redis-py's cluster client, resending a command after a timeout never.
+
+    redis-py resends a command on any node ``TimeoutError`` (after refreshing the slot map),
+    whatever the retry policy says: a write the frozen node had already run was applied twice.
+    A timeout here is answered (504) as on a single server; connection errors, a cluster that is
+    down or an uncovered slot are still retried with a fresh slot map.
+    """
+
+    ERRORS_ALLOW_RETRY = (redis.ConnectionError, ClusterDownError, SlotNotCoveredError)
+
+
 def _cluster(config: CustomAddonConfig, credentials: Credentials) -> RedisCluster:
     """A RedisCluster client: it asks the startup nodes for the slot map (so it connects now).
 
@@ -252,12 +270,12 @@ def _cluster(config: CustomAddonConfig, credentials: Credentials) -> RedisCluste
     for not_per_node in ("host", "port", "db", "retry", "health_check_interval"):
         options.pop(not_per_node, None)
     (host, port), *others = config.cluster_nodes()
-    client = RedisCluster(
+    client = AddonRedisCluster(
         # redis-py builds node pools of connection_pool_class only for a cluster given by url:
         # the first startup node goes as one (host and port only, never a credential)
         url=f"redis://[{host}]:{port}" if ":" in host else f"redis://{host}:{port}",
         startup_nodes=[ClusterNode(host, port) for host, port in others],
-        connection_pool_class=BlockingConnectionPool,
+        connection_pool_class=ClusterNodePool,
         max_connections=config.max_connections,
         timeout=_pool_wait(config),
         require_full_coverage=True,
@@ -319,7 +337,7 @@ class AddonSentinelSSLConnection(_ClosesOnFailedRead, SentinelManagedSSLConnecti
     """TLS connection to the primary the sentinels name."""
 
 
-class AddonSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
+class AddonSentinelPool(DropsIdleSafely, SentinelConnectionPool, BlockingConnectionPool):
     """redis-py's sentinel pool made bounded like AddonPool: callers wait for a connection.
 
     The sentinel pool finds the primary's address; the blocking pool hands out at most
