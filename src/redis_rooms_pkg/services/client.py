@@ -44,7 +44,7 @@ from redis_rooms_pkg.services.errors import (
     NoPrimaryKnownError,
     TLSHandshakeTimeoutError,
 )
-from redis_rooms_pkg.services.failover import DropsIdleSafely
+from redis_rooms_pkg.services.failover import DropsIdleSafely, FailoverWatch, FollowsFailovers
 
 RETRY_BACKOFF_BASE = 0.05  # s, first backoff step
 RETRY_BACKOFF_CAP = 1.0  # s, longest backoff step
@@ -291,9 +291,11 @@ def _cluster(config: CustomAddonConfig, credentials: Credentials) -> RedisCluste
 class AddonSentinel(Sentinel):
     """redis-py's Sentinel, telling apart why no primary was found (see NoPrimaryKnownError)."""
 
+    watch: FailoverWatch | None = None  # the sentinels' announcements, once followed
+
     def discover_master(self, service_name: str) -> tuple[str, int]:
         failures: list[BaseException] = []
-        monitored = False
+        monitored = stale = False
         for number, sentinel in enumerate(self.sentinels):
             try:
                 masters = sentinel.sentinel_masters()
@@ -303,9 +305,15 @@ class AddonSentinel(Sentinel):
             state = masters.get(service_name)
             monitored = monitored or state is not None
             if state and self.check_master_state(state, service_name):
+                if self.watch is not None and not self.watch.believed((state["ip"], state["port"])):
+                    stale = True  # names a primary just replaced: this sentinel has not heard yet
+                    continue
                 # ask this sentinel first next time, as redis-py does
                 self.sentinels[0], self.sentinels[number] = sentinel, self.sentinels[0]
                 return state["ip"], state["port"]
+        announced = self.watch.announced() if self.watch is not None else None
+        if stale and announced is not None:  # the others have not heard of the switch yet
+            return announced
         raise NoPrimaryKnownError(
             service_name,
             answered=len(self.sentinels) - len(failures),
@@ -337,7 +345,9 @@ class AddonSentinelSSLConnection(_ClosesOnFailedRead, SentinelManagedSSLConnecti
     """TLS connection to the primary the sentinels name."""
 
 
-class AddonSentinelPool(DropsIdleSafely, SentinelConnectionPool, BlockingConnectionPool):
+class AddonSentinelPool(
+    FollowsFailovers, DropsIdleSafely, SentinelConnectionPool, BlockingConnectionPool
+):
     """redis-py's sentinel pool made bounded like AddonPool: callers wait for a connection.
 
     The sentinel pool finds the primary's address; the blocking pool hands out at most
@@ -381,6 +391,10 @@ def _sentinel(config: CustomAddonConfig, credentials: Credentials) -> redis.Redi
         timeout=_pool_wait(config),
         **options,
     )
+    watch = FailoverWatch(
+        sentinel.sentinels, config.sentinel_master, client.connection_pool, config.socket_timeout
+    )
+    client.connection_pool.failover_watch = sentinel.watch = watch
     return _owns_files(client, private)
 
 
@@ -421,6 +435,9 @@ def close_client(client: redis.Redis | RedisCluster) -> None:
     client.close()
     pool = getattr(client, "connection_pool", None)
     if pool is not None:
+        watch = getattr(pool, "failover_watch", None)
+        if watch is not None:
+            watch.stop()
         pool.disconnect()
         for sentinel in getattr(getattr(pool, "sentinel_manager", None), "sentinels", ()):
             sentinel.close()

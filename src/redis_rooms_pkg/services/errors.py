@@ -59,6 +59,15 @@ class NoPrimaryKnownError(MasterNotFoundError):
         self.failures = failures  # why the others did not reply
 
 
+class FailoverInProgressError(rx.RedisError):
+    """The sentinels are replacing the primary: the command was held, then not sent (raised by
+    services.failover). Not a ConnectionError: nothing retries it."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__(f"failover of {service!r} in progress")
+        self.service = service
+
+
 class ClusterNotServingError(rx.RedisError):
     """A cluster node reports a failed state or hash slots nobody serves."""
 
@@ -212,6 +221,12 @@ def describe(
         return 400, _validation_message(exc)
     if isinstance(exc, MasterNotFoundError):
         return _no_primary(exc)
+    if isinstance(exc, FailoverInProgressError):
+        return 503, (
+            f"failover in progress, not applied: the sentinels are replacing the primary of "
+            f"{exc.service!r}; the command was not sent (waited {socket_timeout:g}s "
+            "socket_timeout for the new primary): try again shortly"
+        )
     if isinstance(exc, ClusterNotServingError):
         return 503, (
             f"{target} is not serving every hash slot ({exc.node} serves {exc.covered} of "
