@@ -156,12 +156,9 @@ class Ledger:
             "doubled": doubled_counts + len(stored) - len(set(stored)),
             "applied though refused": len(set(self.pushes.refused) & set(stored)),
         }
-        assert (figures["lost"], figures["doubled"], figures["applied though refused"]) == (
-            0, 0, 0,
-        ) or lost_ok, (figures, self.counters.codes, self.pushes.codes, self.pushes.messages)  # fmt: skip
-        assert (figures["doubled"], figures["applied though refused"]) == (0, 0), (
-            figures, self.counters.codes, self.pushes.codes, self.pushes.messages,
-        )  # fmt: skip
+        seen = (figures, self.counters.codes, self.pushes.codes, self.pushes.messages)
+        assert lost_ok or figures["lost"] == 0, seen
+        assert (figures["doubled"], figures["applied though refused"]) == (0, 0), seen
         return figures
 
 
