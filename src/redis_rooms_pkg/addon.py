@@ -27,6 +27,7 @@ from redis_rooms_pkg.services.client import (
     close_client,
 )
 from redis_rooms_pkg.services.credentials import Credentials
+from redis_rooms_pkg.services.durability import run_replicated
 
 Observer = Callable[..., Any]
 
@@ -345,11 +346,37 @@ class RedisRoomsAddon:
                     403, f"addon is read-only: {name} changes data and was refused (read_only)"
                 )
             validated = validate(spec.input, params)
-            output = spec.run(self.context(), validated)
+            wanted = self.config.min_replicas_acked if spec.writes and self.config else 0
+            if wanted:
+                output, acked = run_replicated(
+                    spec.run, self.context(), validated, wanted, self.config.replica_ack_timeout_ms
+                )
+            else:
+                output, acked = spec.run(self.context(), validated), 0
         except Exception as exc:
             return self._failed(name, params, *self._describe(exc, name))
+        if acked < wanted:
+            return self._not_replicated(name, output, acked)
         self._log.debug("{} ok", name)
         return validate(ActionResponse, {"output": output, "message": output.message, "code": 200})
+
+    def _not_replicated(self, name: str, output: Any, acked: int) -> ActionResponse:
+        """202: the write is applied on the primary (the output says what it did), but fewer
+        replicas than min_replicas_acked confirmed it in time: a failover now may lose it."""
+        assert self.config is not None
+        message = (
+            f"{output.message}; applied on the primary, but only {acked} of the "
+            f"{self.config.min_replicas_acked} replicas wanted (min_replicas_acked) confirmed it "
+            f"within {self.config.replica_ack_timeout_ms} ms: it may be lost if the primary "
+            "fails now. Do not run the step again (that would apply it twice)"
+        )
+        self._log.warning(
+            "{} not replicated (202): {} of {} replicas",
+            name,
+            acked,
+            self.config.min_replicas_acked,
+        )
+        return validate(ActionResponse, {"output": output, "message": message, "code": 202})
 
     def _failed(self, name: str, params: dict[str, Any], code: int, message: str) -> ActionResponse:
         """A failed step's response: its code and message, and an output stating no facts."""

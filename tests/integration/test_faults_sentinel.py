@@ -81,6 +81,19 @@ def test_dropping_idle_connections_spares_checked_out_ones(
     idle_drop_spares_checked_out(pool, lambda: pool.disconnect(inuse_connections=False), "waiting")
 
 
+def test_durable_writes_wait_for_the_replica(deployment: SentinelDeployment, make: Any) -> None:
+    """min_replicas_acked 1 (the deployment's one replica): 200 once it has the write; 2: the
+    write is applied but answers 202, as only one replica confirmed it."""
+    durable = make(min_replicas_acked=1, replica_ack_timeout_ms=500)
+    written = durable.increment("durable")
+    assert (written.code, written.output.value) == (200, 1), written.message
+    wanting = make(min_replicas_acked=2, replica_ack_timeout_ms=100)
+    written = wanting.increment("durable")
+    assert (written.code, written.output.value) == (202, 2), written.message
+    assert "only 1 of the 2 replicas" in written.message
+    assert current_primary(deployment).client().get("durable") == "2"
+
+
 def test_graceful_failover_under_writers_loses_at_most_one_percent(
     deployment: SentinelDeployment, make: Any, log_lines: list[str]
 ) -> None:
