@@ -150,6 +150,39 @@ def test_dropping_idle_connections_spares_checked_out_ones(
     idle_drop_spares_checked_out(pool, pool.disconnect_free_connections, key)
 
 
+def test_listing_paged_across_a_resharding_is_refused_then_restarts_exact(
+    cluster: RedisCluster, make: Any
+) -> None:
+    """A cursor handed out before a slot moved is refused (410, restart from "0"); the listing
+    restarted after the move lists every key exactly once."""
+    addon = make()
+    names = [f"page:{i}" for i in range(2000)]
+    assert addon.set_many({name: 1 for name in names}).code == 200
+    first = addon.list_keys(pattern="page:*", limit=200)
+    assert first.code == 200 and first.output.cursor != "0"
+    moved = slot_of(cluster, names[0])
+    source = cluster.node_of(names[0])
+    target = next(node for node in cluster.primary_nodes() if node is not source)
+    move_slot(moved, source, target, cluster.primary_nodes())
+
+    refused = addon.list_keys(pattern="page:*", limit=200, cursor=first.output.cursor)
+    assert refused.code == 410, refused.message
+    assert "the cluster changed since this listing began" in refused.message
+    assert 'restart from cursor "0"' in refused.message
+    assert refused.output.keys is None  # a failed step states no facts
+
+    listed: list[str] = []
+    cursor = "0"
+    for _ in range(100):  # bounded
+        page = addon.list_keys(pattern="page:*", limit=200, cursor=cursor)
+        assert page.code == 200, page.message
+        listed += page.output.keys
+        cursor = page.output.cursor
+        if cursor == "0":
+            break
+    assert sorted(listed) == sorted(names)
+
+
 def test_killed_primary_under_writers_loses_and_doubles_nothing(
     cluster: RedisCluster, make: Any
 ) -> None:
