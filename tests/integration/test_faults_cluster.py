@@ -159,7 +159,7 @@ def test_listing_paged_across_a_resharding_is_refused_then_restarts_exact(
     names = [f"page:{i}" for i in range(2000)]
     assert addon.set_many({name: 1 for name in names}).code == 200
     first = addon.list_keys(pattern="page:*", limit=200)
-    assert first.code == 200 and first.output.cursor != "0"
+    assert (first.code, first.output.truncated) == (200, True)
     moved = slot_of(cluster, names[0])
     source = cluster.node_of(names[0])
     target = next(node for node in cluster.primary_nodes() if node is not source)
