@@ -87,6 +87,7 @@ class RedisRoomsAddon:
         self._context: ActionContext | None = None
         self._lock = threading.Lock()
         self._log = logger.bind(addon="redis")
+        self._repeats = errors.RepeatLimiter()  # failures logged once per kind and interval
 
     def __repr__(self) -> str:
         if self.config is None:
@@ -380,7 +381,10 @@ class RedisRoomsAddon:
 
     def _failed(self, name: str, params: dict[str, Any], code: int, message: str) -> ActionResponse:
         """A failed step's response: its code and message, and an output stating no facts."""
-        self._log.warning("{} failed ({}): {}", name, code, message)
+        left_out = self._repeats.admit((code, message))
+        if left_out is not None:  # one line per kind of failure and interval (a fault storm)
+            also = f" ({left_out} more like it since the previous such line)" if left_out else ""
+            self._log.warning("{} failed ({}): {}{}", name, code, message, also)
         output = CATALOGUE[name].output.failed(message, params)
         return ActionResponse(output=output, message=message, code=code)
 
@@ -388,7 +392,11 @@ class RedisRoomsAddon:
         if self.config is None:
             return errors.describe(exc, "Redis", 0, action)
         return errors.describe(
-            exc, self.config.describe_target(), self.config.socket_timeout, action
+            exc,
+            self.config.describe_target(),
+            self.config.socket_timeout,
+            action,
+            deployment=self.config.mode,
         )
 
 

@@ -209,3 +209,6 @@ def test_killed_primary_under_writers_loses_and_doubles_nothing(
     assert resumed(), "writes never resumed on the promoted replica"
     figures = ledger.check(reader(cluster), 4)
     print("kill -9 under writers:", figures)
+    refused = {**ledger.counters.messages, **ledger.pushes.messages}.get(503, "")
+    assert f"cannot reach node 127.0.0.1:{victim.port} of Redis Cluster" in refused
+    assert "host and port" not in refused

@@ -59,3 +59,14 @@ def test_durable_writes_refused_where_they_cannot_hold(
     ):
         addon = RedisRoomsAddon()
         assert addon.loadAddonConfig(entry(**options)) is False
+
+
+def test_a_storm_of_one_failure_logs_one_line(
+    make_addon: Callable[..., RedisRoomsAddon], log_lines: list[str]
+) -> None:
+    """Nothing listens on port 1: 50 failed steps, one WARNING; every step still answers."""
+    addon = make_addon(host="127.0.0.1", port=1, retry_attempts=0)
+    codes = {addon.get_key("k").code for _ in range(50)}
+    assert codes == {503}
+    warnings = [line for line in log_lines if line.startswith("WARNING") and "failed" in line]
+    assert len(warnings) == 1, warnings
