@@ -50,3 +50,20 @@ def test_the_failed_cluster_node_is_named() -> None:
     exc.connection = ClusterNode("127.0.0.1", 7002)  # as redis-py's cluster client attaches it
     _, message = describe(exc, "Redis Cluster at 127.0.0.1:7000", 1, deployment="cluster")
     assert message.startswith("cannot reach node 127.0.0.1:7002 of Redis Cluster at 127.0.0.1:7000")
+
+
+def test_a_connection_closed_under_redis_py_is_503_with_the_cause_logged(
+    log_lines: list[str],
+) -> None:
+    """A pooled connection closed by another thread made hiredis' can_read fail with a
+    TypeError/AttributeError inside redis-py: 503 (nothing was sent), not 500."""
+    connection = redis.Connection()  # never connected: its parser has no reader
+    try:
+        connection._parser.can_read(0)
+    except (TypeError, AttributeError) as exc:
+        code, message = describe(exc, "Redis at 127.0.0.1:6379", 1)
+    assert code == 503
+    assert "the connection was closed while the command was being sent" in message
+    assert any("redis-py failed on a closed connection" in line for line in log_lines)
+    code, _ = describe(TypeError("in the addon itself"), "Redis", 1)
+    assert code == 500

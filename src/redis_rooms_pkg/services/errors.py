@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 
+from loguru import logger
 from pydantic import ValidationError
 from redis import exceptions as rx
 from redis.sentinel import MasterNotFoundError
@@ -328,7 +329,24 @@ def describe(
             "the stored value is not UTF-8 text, so it cannot be returned as a string "
             "with decode_responses on"
         )
+    if isinstance(exc, TypeError | AttributeError) and _raised_in_redis_py(exc):
+        # a connection closed under the command by another thread: hiredis' can_read on a
+        # closed socket (_socket_is_closed(None)) when a pooled connection is checked out
+        logger.warning("redis-py failed on a closed connection: {}: {}", type(exc).__name__, exc)
+        return 503, (
+            f"cannot reach {target}: the connection was closed while the command was being "
+            "sent (another step reconnected it); try again"
+        )
     return 500, f"unexpected {type(exc).__name__} in the addon"
+
+
+def _raised_in_redis_py(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised inside redis-py itself (its innermost frame)."""
+    trace = exc.__traceback__
+    while trace is not None and trace.tb_next is not None:
+        trace = trace.tb_next
+    module = trace.tb_frame.f_globals.get("__name__", "") if trace is not None else ""
+    return module == "redis" or module.startswith("redis.")
 
 
 REPEAT_INTERVAL = 10.0  # s, one log line per kind of failure in this interval
