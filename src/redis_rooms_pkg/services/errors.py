@@ -182,13 +182,13 @@ _REFUSED = {
         "connection refused by the node: it is down (its replica takes over after the "
         "cluster-node-timeout); try again shortly"
     ),
-    "sentinels": "connection refused: is each sentinel running at the address in sentinels?",
+    "sentinels": "connection refused: is each sentinel running at its address?",
 }
 _FAILED = {
     "standalone": "connection failed (check host, port and that the server is reachable)",
     "sentinel": "connection failed (the primary may be down or being replaced)",
     "cluster": "connection failed (the node may be down or failing over)",
-    "sentinels": "connection failed (check sentinels and that they are reachable)",
+    "sentinels": "connection failed: are the sentinels reachable?",
 }
 
 

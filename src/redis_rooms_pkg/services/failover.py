@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import weakref
 from typing import Any
 
 import redis
@@ -103,7 +104,7 @@ class FailoverWatch:
     def __init__(self, sentinels: list[Any], service: str, pool: Any, wait: float) -> None:
         self.sentinels = sentinels  # redis-py clients of the sentinels
         self.service = service
-        self.pool = pool
+        self._pool = weakref.ref(pool)  # a pool dropped without close() ends the thread
         self.wait = wait
         self.subscribed = 0  # sentinels listened to right now
         self._changed = threading.Condition()
@@ -162,7 +163,7 @@ class FailoverWatch:
         links: list[Any] = [None] * len(self.sentinels)
         retry_at = [0.0] * len(self.sentinels)
         try:
-            while not self._stopped.is_set():
+            while not self._stopped.is_set() and self._pool() is not None:
                 for number, sentinel in enumerate(self.sentinels):
                     if self._stopped.is_set():
                         break
@@ -235,10 +236,10 @@ class FailoverWatch:
         self._replaced.pop(new, None)
         if old is not None and old != new:
             self._replaced[old] = time.monotonic()
-        proxy = getattr(self.pool, "proxy", None)
-        if proxy is not None:
-            proxy.master_address = new  # connections to another address are dropped on release
-        self.pool.disconnect(inuse_connections=False)
+        pool = self._pool()
+        if pool is not None:
+            pool.proxy.master_address = new  # connections to another address: dropped on release
+            pool.disconnect(inuse_connections=False)
         logger.warning(
             "sentinels named {} the primary of {} (was {}): its connections were dropped",
             _name(new),
