@@ -123,20 +123,20 @@ def make_addon(port: int, **options: Any) -> RedisRoomsAddon:
 
 
 def raw_twin(addon: RedisRoomsAddon) -> redis.Redis:
-    """A plain redis.Redis built with exactly the addon's options (same builder, same pool)."""
+    """A plain ``redis.Redis`` from the addon's configuration: the client a user would write by
+    hand. Same server, credentials, timeouts, client name, retry policy and pool bound, but
+    redis-py's own pool and connection classes (not the addon's), so a faster pool or a leaner
+    command path counts for the addon only."""
     assert addon.config is not None
-    client = client_service.build_client(addon.config, addon.credentials)
-    assert isinstance(client, redis.Redis)
-    return client
+    config = client_service.effective_config(addon.config, addon.credentials)
+    options = client_service.connection_options(config, addon.credentials)
+    options.pop("connection_class")
+    return redis.Redis(max_connections=config.max_connections, **options)
 
 
 def close_raw(client: redis.Redis) -> None:
-    closer = getattr(client_service, "close_client", None)
-    if closer is not None:
-        closer(client)
-    else:
-        client.close()
-        client.connection_pool.disconnect()
+    client.close()
+    client.connection_pool.disconnect()
 
 
 def has_param(method: Callable[..., Any], name: str) -> bool:

@@ -30,6 +30,7 @@ from redis_rooms_pkg.actions.base import (
     Milliseconds,
     Name,
     Seconds,
+    respond,
     validate,
     wrong_type_message,
 )
@@ -709,18 +710,20 @@ class RedisRoomsAddon:
     # --- dispatch ---------------------------------------------------------------------------
 
     def _dispatch(self, name: str, params: dict[str, Any]) -> ActionResponse:
-        spec = CATALOGUE[name]
+        spec, config = CATALOGUE[name], self.config
+        writes = not spec.read_only
         try:
-            if spec.writes and self.config is not None and self.config.read_only:
+            if writes and config is not None and config.read_only:
                 raise errors.AddonError(
                     403, f"addon is read-only: {name} changes data and was refused (read_only)"
                 )
             validated = validate(spec.input, params)
-            wanted = self.config.min_replicas_acked if spec.writes and self.config else 0
+            wanted = config.min_replicas_acked if writes and config is not None else 0
             context = self.context()
             if wanted:
+                assert config is not None
                 output, acked = run_replicated(
-                    spec.run, context, validated, wanted, self.config.replica_ack_timeout_ms
+                    spec.run, context, validated, wanted, config.replica_ack_timeout_ms
                 )
             else:
                 output, acked = spec.run(context, validated), 0
@@ -734,7 +737,7 @@ class RedisRoomsAddon:
         if acked < wanted:
             return self._not_replicated(name, output, acked)
         self._log.debug("{} ok", name)
-        return validate(ActionResponse, {"output": output, "message": output.message, "code": 200})
+        return respond(output, output.message, 200)
 
     def _not_replicated(self, name: str, output: Any, acked: int) -> ActionResponse:
         """202: the write is applied on the primary (the output says what it did), but fewer

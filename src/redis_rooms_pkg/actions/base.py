@@ -264,6 +264,41 @@ def validate(model: type[M], data: dict[str, Any]) -> M:
     return model.__pydantic_validator__.validate_python(data)
 
 
+_RESPONSE_FIELDS_SET = frozenset({"output", "message", "code"})
+
+
+def respond(output: ActionOutput, message: str, code: int) -> ActionResponse:
+    """The ``ActionResponse`` that ``validate(ActionResponse, {"output": output, "message":
+    message, "code": code})`` returns, built without running the validator again.
+
+    Saves ~1.8 us per action (docs/benchmarks.md): validating the envelope re-checks an output
+    that was validated when the action built it and builds the zero ``TokensSchema`` through
+    its own validator. Every input here already has the envelope's type (a test compares both
+    ways for every action's outputs): the same fields, the same fields set, a fresh
+    ``TokensSchema`` with its defaults. Anything else goes through the validator.
+    """
+    if not (isinstance(output, ActionOutput) and type(message) is str and type(code) is int):
+        return validate(ActionResponse, {"output": output, "message": message, "code": code})
+    tokens = _bare(TokensSchema, {"stepAmount": 0, "totalCurrentAmount": 0}, frozenset())
+    fields = {"output": output, "tokens": tokens, "message": message, "code": code}
+    return _bare(ActionResponse, fields, _RESPONSE_FIELDS_SET)
+
+
+def _bare(model: type[M], fields: dict[str, Any], fields_set: frozenset[str]) -> M:
+    """A ``model`` instance holding ``fields`` as they are: what pydantic's own
+    ``model_construct`` does for a model without extras or private attributes, minus its
+    per-field default lookup (it costs more than validating)."""
+    instance = _new(model)
+    _setattr(instance, "__dict__", fields)
+    _setattr(instance, "__pydantic_fields_set__", set(fields_set))
+    _setattr(instance, "__pydantic_extra__", None)
+    _setattr(instance, "__pydantic_private__", None)
+    return instance
+
+
+_new, _setattr = object.__new__, object.__setattr__
+
+
 def _no_bool(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("must be a number, not a boolean")
