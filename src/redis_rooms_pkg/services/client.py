@@ -317,10 +317,9 @@ class AddonPool(LeanCheckout, BlockingConnectionPool):
         return connection
 
     def keeps(self, connection: Any) -> bool:
-        return (
-            getattr(connection, "pool_generation", self.generation) == self.generation
-            and super().keeps(connection)
-        )
+        return getattr(
+            connection, "pool_generation", self.generation
+        ) == self.generation and super().keeps(connection)
 
     def release(self, connection: Any) -> None:
         if getattr(connection, "pool_generation", self.generation) == self.generation:

@@ -95,7 +95,7 @@ class LeanCheckout:
         ):
             pool.release(connection)  # redis-py decides: disconnect, placeholder, metrics
             return
-        try:
+        try:  # noqa: SIM105 - contextlib.suppress costs a context manager per command
             pool.pool.put(connection, False)
         except Full:  # pragma: no cover - as redis-py: a pool reset meanwhile has no place
             pass
