@@ -736,7 +736,6 @@ class RedisRoomsAddon:
             return self._failed(name, params, *self._describe(exc, name))
         if acked < wanted:
             return self._not_replicated(name, output, acked)
-        self._log.debug("{} ok", name)
         return respond(output, output.message, 200)
 
     def _not_replicated(self, name: str, output: Any, acked: int) -> ActionResponse:

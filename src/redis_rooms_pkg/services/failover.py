@@ -258,11 +258,6 @@ class FollowsFailovers:
             self.failover_watch.gate()
         return super().get_connection(*args, **kwargs)  # type: ignore[misc]
 
-    def checkout(self) -> Any:  # the hot path's get_connection (services/hotpath.py)
-        if self.failover_watch is not None:
-            self.failover_watch.gate()
-        return super().checkout()  # type: ignore[misc]
-
 
 def _name(address: Address | None) -> str:
     return f"{address[0]}:{address[1]}" if address else "unknown"
