@@ -23,8 +23,8 @@ from redis_rooms_pkg.actions import CATALOGUE
 from redis_rooms_pkg.addon import RedisRoomsAddon
 
 LIMIT = 1.15  # x: no action above this (set_key and get_key have their own, 1.10, judged apart)
-ISSUE_TARGET_ACTIONS = ("set_key", "get_key")
-Sent = tuple[str, Any]  # ("command", (args, options)) or ("pipeline", (transaction, [(args, options)]))
+# ("command", (args, options)) or ("pipeline", (transaction, [(args, options), ...]))
+Sent = tuple[str, Any]
 
 
 def example_call(name: str) -> dict[str, Any]:
@@ -188,7 +188,8 @@ def _command(args: tuple[Any, ...]) -> str:
 def markdown_table(results: list[Result]) -> str:
     """The per-action table for docs/benchmarks.md."""
     lines = [
-        "| Action | Commands sent (raw redis-py sends the same) | Addon, us | Raw, us | Addon / raw |",
+        "| Action | Commands sent (raw redis-py sends the same) | Addon, us | Raw, us "
+        "| Addon / raw |",
         "| --- | --- | --- | --- | --- |",
     ]
     for result in results:
