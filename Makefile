@@ -57,7 +57,10 @@ test-lowest: .venv-lowest/.installed redis-server
 	.venv-lowest/bin/python -m pytest --no-cov
 
 # Starts its own redis-server on a free 127.0.0.1 port; table on stdout, JSON in benchmarks/results/.
+# The bench group (matplotlib, for the plot) is installed here only: neither the addon nor
+# `make test` needs it. A full run writes its tables and plot into docs/benchmarks.md.
 bench: install redis-server
+	$(POETRY) install --all-extras --with bench
 	$(POETRY) run python -m benchmarks $(ARGS)
 
 bench-quick: ARGS = --quick
