@@ -7,11 +7,13 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import measures, report
+from benchmarks import docs, measures, per_action, report
 from benchmarks.measures import PROFILES, Result
 from benchmarks.server import BenchServer
 
-SECTIONS = ("import", "overhead", "batch", "concurrency", "memory", "listing", "hiredis")
+SECTIONS = (
+    "import", "overhead", "actions", "batch", "concurrency", "memory", "listing", "hiredis",
+)  # fmt: skip
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -45,6 +47,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="where to write the results (default: benchmarks/results/<profile>-<time>.json)",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--docs",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="write the run and its plot into docs/benchmarks.md (default: for a full run of "
+        "every section only)",
+    )
     parser.set_defaults(profile="full")
     return parser.parse_args(argv)
 
@@ -80,6 +89,7 @@ def run(args: argparse.Namespace) -> tuple[dict, list[Result]]:
             ),
         )
         section("overhead", lambda: measures.own_work(port, p.overhead_calls * 4))
+        section("actions", lambda: per_action.per_action(port, p.action_rounds, p.action_calls))
         section("batch", lambda: measures.batches(port, p.batch_size, p.batch_rounds))
         section(
             "concurrency",
@@ -118,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(report.table(results))
     print(f"\nJSON: {path} (Markdown table: {path.with_suffix('.md')})")
+    whole = args.profile == "full" and not args.only
+    if args.docs or (args.docs is None and whole):
+        for written in docs.write(context, results):
+            print(f"Wrote {written}")
     missed = [result.id for result in results if result.status == "MISS"]
     return 1 if args.strict and missed else 0
 
