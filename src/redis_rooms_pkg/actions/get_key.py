@@ -13,6 +13,7 @@ from redis_rooms_pkg.actions.base import (
     Params,
     check_response,
     decode_value,
+    output,
     ttl_seconds,
 )
 
@@ -42,11 +43,18 @@ def get_key(ctx: ActionContext, params: Params) -> GetKeyOutput:
     else:
         raw, ttl = ctx.client.execute_command("GET", stored, **RAW), None
     if raw is None:
-        return GetKeyOutput(key=params.key, found=False, message=f"{params.key!r} not found")
+        message = f"{params.key!r} not found"
+        return output(GetKeyOutput, key=params.key, found=False, message=message)
     check_response(ctx, len(raw), "the value is larger than max_response_bytes: raise the limit")
     value, data = decode_value(raw, params.encoding, params.key)
-    return GetKeyOutput(
-        key=params.key, value=value, found=True, data=data, ttl=ttl, message=f"found {params.key!r}"
+    return output(
+        GetKeyOutput,
+        key=params.key,
+        value=value,
+        found=True,
+        data=data,
+        ttl=ttl,
+        message=f"found {params.key!r}",
     )
 
 

@@ -13,6 +13,7 @@ from redis_rooms_pkg.actions.base import (
     ActionOutput,
     decode_value,
     encode_value,
+    output,
 )
 from redis_rooms_pkg.services.errors import AddonError
 
@@ -85,8 +86,13 @@ def set_key(ctx: ActionContext, params: SetKeyRules) -> SetKeyOutput:
     else:
         why = "it already exists (nx)" if params.nx else "it does not exist (xx)"
         message = f"did not store {params.key!r}: {why}"
-    return SetKeyOutput(
-        key=params.key, success=True, written=written, previous=previous, message=message + note
+    return output(
+        SetKeyOutput,
+        key=params.key,
+        success=True,
+        written=written,
+        previous=previous,
+        message=message + note,
     )
 
 
