@@ -15,7 +15,8 @@ from servers import RedisServer, SilentServer
 PASSWORD = "pw-Zq8!redis-test-secret"  # the integration servers' password
 SENTINEL_PASSWORD = "sentinel-Kp3!test-secret"  # the test sentinels' own password
 
-pytest_plugins = ["managed_fixtures"]  # TLS, unix-socket and README-entry fixtures
+# TLS, unix-socket and README-entry fixtures; the backend-parametrised addons of tests/actions/
+pytest_plugins = ["managed_fixtures", "backends"]
 
 
 # Fixtures that start or share a real redis-server (or cluster, sentinels, TLS/unix servers).
@@ -100,6 +101,13 @@ def server(redis_server: RedisServer) -> RedisServer:
         redis_server.start()
     redis_server.client().flushall()
     return redis_server
+
+
+@pytest.fixture(params=["embedded", "server"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which Redis a backend-parametrised test runs on: the in-process embedded one, or a real
+    server (the session's; such test IDs end in ``[server]`` and are marked integration)."""
+    return request.param
 
 
 @pytest.fixture
