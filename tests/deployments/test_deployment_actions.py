@@ -1,9 +1,11 @@
 """The action-family cases (tests/actions/) and the README workflows
-(tests/topics/test_use_cases.py) again, through Sentinel: same calls, same outputs.
+(tests/topics/test_use_cases.py) again, on a real Redis Cluster and through Sentinel: same calls,
+same outputs.
 
 Each case is imported by name; the fixtures here (``make``, ``addon``, ``prefixed``, ``limited``,
-``flow_addons``) override the backend-parametrised ones, so each case runs once, through Sentinel.
-A new family case that should hold through Sentinel too is added to these imports."""
+``flow_addons``) override the backend-parametrised ones and are parametrised by deployment, so
+each case runs once on the cluster and once through Sentinel. A new family case that should hold
+on those deployments too is added to these imports."""
 
 from __future__ import annotations
 
@@ -13,9 +15,8 @@ import pytest
 
 from action_support import LIMIT, PREFIX, MakeAddon
 from conftest import PASSWORD, SENTINEL_PASSWORD
-from deployments import SentinelDeployment
 from redis_rooms_pkg.addon import RedisRoomsAddon
-from test_counters import (  # noqa: F401 - collected here, on this deployment
+from test_counters import (  # noqa: F401 - collected here, per deployment
     test_increment_creates_with_ttl_then_counts,
     test_increment_float_and_template_strings,
     test_increment_refuses_non_numbers,
@@ -24,26 +25,26 @@ from test_counters import (  # noqa: F401 - collected here, on this deployment
     test_rate_limit_bad_input,
     test_rate_limit_window_slides,
 )
-from test_guardrails import (  # noqa: F401 - collected here, on this deployment
+from test_guardrails import (  # noqa: F401 - collected here, per deployment
     test_default_max_value_bytes_is_one_mebibyte,
     test_key_prefix_confines_every_action,
     test_max_value_bytes_refuses_large_values,
     test_read_only_refuses_every_write,
     test_read_only_still_reads,
 )
-from test_hashes import (  # noqa: F401 - collected here, on this deployment
+from test_hashes import (  # noqa: F401 - collected here, per deployment
     test_hash_bad_input_and_wrong_type,
     test_hash_get_missing_is_found_false,
     test_hash_set_get_delete,
     test_hash_set_refuses_a_value_over_the_limit,
 )
-from test_history import (  # noqa: F401 - collected here, on this deployment
+from test_history import (  # noqa: F401 - collected here, per deployment
     test_history_append_get_clear,
     test_history_append_refuses_a_message_over_the_limit,
     test_history_bad_input,
     test_history_trims_and_ttl_slides,
 )
-from test_keyspace import (  # noqa: F401 - collected here, on this deployment
+from test_keyspace import (  # noqa: F401 - collected here, per deployment
     test_delete_everything_needs_allow_all,
     test_delete_matching,
     test_delete_matching_pattern_is_required,
@@ -54,7 +55,7 @@ from test_keyspace import (  # noqa: F401 - collected here, on this deployment
     test_list_pages_through_every_key_once,
     test_list_with_values,
 )
-from test_lists import (  # noqa: F401 - collected here, on this deployment
+from test_lists import (  # noqa: F401 - collected here, per deployment
     test_list_pop_bad_input,
     test_list_pop_puts_back_values_that_are_not_text,
     test_list_pop_takes_in_order,
@@ -66,17 +67,17 @@ from test_lists import (  # noqa: F401 - collected here, on this deployment
     test_list_push_refuses_bad_input_and_wrong_type,
     test_list_range_and_length,
 )
-from test_locks import (  # noqa: F401 - collected here, on this deployment
+from test_locks import (  # noqa: F401 - collected here, per deployment
     test_lock_acquire_release_extend,
     test_lock_bad_input,
     test_lock_wait_gets_it_when_it_expires,
     test_lock_wait_gives_up,
 )
-from test_pubsub import (  # noqa: F401 - collected here, on this deployment
+from test_pubsub import (  # noqa: F401 - collected here, per deployment
     test_publish_reaches_a_subscriber_under_the_prefix,
     test_publish_refuses_a_message_over_the_limit,
 )
-from test_strings import (  # noqa: F401 - collected here, on this deployment
+from test_strings import (  # noqa: F401 - collected here, per deployment
     test_base64_is_binary_safe_with_decode_responses_off,
     test_conflicting_set_options_are_400_and_write_nothing,
     test_delete_needs_exactly_one_of_key_or_keys,
@@ -107,7 +108,7 @@ from test_strings import (  # noqa: F401 - collected here, on this deployment
     test_set_px_sets_a_millisecond_ttl_in_one_command,
     test_xx_writes_only_an_existing_key,
 )
-from test_use_cases import (  # noqa: F401 - collected here, on this deployment
+from test_use_cases import (  # noqa: F401 - collected here, per deployment
     FlowAddons,
     flow_addons_with,
     test_agent_memory_flow_remembers_the_conversation,
@@ -119,20 +120,37 @@ from test_use_cases import (  # noqa: F401 - collected here, on this deployment
     test_work_queue_flows_hand_jobs_from_one_workflow_to_another,
 )
 
+pytestmark = pytest.mark.integration  # the cluster and sentinel fixtures start real servers
+
 SERVICE = {"mode": "sentinel", "sentinel_master": "rooms"}
+DEPLOYMENTS = ["cluster", "sentinel"]
+
+
+@pytest.fixture(params=DEPLOYMENTS)
+def deployment(request: pytest.FixtureRequest) -> str:
+    return request.param
 
 
 @pytest.fixture
 def make(
-    sentinel_primary: SentinelDeployment, make_addon: Callable[..., RedisRoomsAddon]
+    deployment: str, request: pytest.FixtureRequest, make_addon: Callable[..., RedisRoomsAddon]
 ) -> MakeAddon:
-    """An addon in sentinel mode with extra options, on the (emptied) shared deployment."""
+    """An addon with extra options on the (emptied) shared cluster or sentinel deployment."""
+    if deployment == "cluster":
+        cluster = request.getfixturevalue("cluster")
+        return lambda **options: make_addon(
+            password=PASSWORD,
+            mode="cluster",
+            startup_nodes=cluster.startup_nodes[:2],
+            socket_timeout=2,
+            **options,
+        )
+    sentinels = request.getfixturevalue("sentinel_primary").addresses
 
     def build(**options: object) -> RedisRoomsAddon:
         addon = make_addon(
-            password=PASSWORD, sentinels=sentinel_primary.addresses, socket_timeout=2,
-            **SERVICE, **options,
-        )  # fmt: skip
+            password=PASSWORD, sentinels=sentinels, socket_timeout=2, **SERVICE, **options
+        )
         addon.loadCredentials(redis_password=PASSWORD, redis_sentinel_password=SENTINEL_PASSWORD)
         return addon
 
@@ -155,13 +173,23 @@ def limited(make: MakeAddon) -> RedisRoomsAddon:
 
 
 @pytest.fixture
-def flow_addons(sentinel_primary: SentinelDeployment) -> Iterator[FlowAddons]:
-    """The workflows' own addon entries with only the mode and sentinels changed."""
+def flow_addons(deployment: str, request: pytest.FixtureRequest) -> Iterator[FlowAddons]:
+    """The workflows' own addon entries with only the mode and nodes (or sentinels) changed."""
+    if deployment == "cluster":
+        nodes = request.getfixturevalue("cluster").startup_nodes
 
-    def retarget(config: dict) -> dict:
+        def retarget(config: dict) -> dict:
+            config = {k: v for k, v in config.items() if k not in ("host", "port", "db")}
+            return {**config, "mode": "cluster", "startup_nodes": nodes}
+
+        yield from flow_addons_with(retarget, redis_password=PASSWORD)
+        return
+    sentinels = request.getfixturevalue("sentinel_primary").addresses
+
+    def to_sentinel(config: dict) -> dict:
         config = {k: v for k, v in config.items() if k not in ("host", "port")}
-        return {**config, **SERVICE, "sentinels": sentinel_primary.addresses}
+        return {**config, **SERVICE, "sentinels": sentinels}
 
     yield from flow_addons_with(
-        retarget, redis_password=PASSWORD, redis_sentinel_password=SENTINEL_PASSWORD
+        to_sentinel, redis_password=PASSWORD, redis_sentinel_password=SENTINEL_PASSWORD
     )
