@@ -24,6 +24,8 @@ from faults import (
 )
 from redis_rooms_pkg.addon import RedisRoomsAddon
 
+pytestmark = pytest.mark.integration  # the tests start their own servers
+
 NODE_TIMEOUT = 3000  # ms: a node frozen for FREEZE is not failed over
 RESUMED = 400  # acknowledged increments after a kill that show writes resumed
 

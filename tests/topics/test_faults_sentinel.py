@@ -22,6 +22,8 @@ from faults import (
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from servers import RedisServer
 
+pytestmark = pytest.mark.integration  # the tests start their own servers
+
 DOWN_AFTER = 5000  # ms: a primary frozen for FREEZE is not failed over
 
 

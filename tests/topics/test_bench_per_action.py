@@ -13,9 +13,12 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from redis_rooms_pkg.actions import CATALOGUE
 from servers import require_binary
 
+pytestmark = pytest.mark.integration  # the child runs start their own redis-server
 ROOT = Path(__file__).resolve().parents[2]
 
 

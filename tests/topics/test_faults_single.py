@@ -11,6 +11,8 @@ from faults import SOCKET_TIMEOUT, frozen_then_read
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from servers import RedisServer
 
+pytestmark = pytest.mark.integration  # the tests start their own servers
+
 
 @pytest.fixture
 def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
