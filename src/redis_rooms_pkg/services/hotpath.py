@@ -114,7 +114,13 @@ def _ready(connection: Any) -> None:
     """Connect ``connection`` if it is not, and check it has no stale data nor a closed socket:
     ``get_connection``'s check-out check (connect, then ``can_read`` polls the socket), calling
     the parser's poll directly (saves formatting the host name for an error message that is
-    not raised)."""
+    not raised).
+
+    Data waiting at check-out is a reply nobody read (or a push): the connection is replaced,
+    as redis-py 7.4's blocking pool does. redis-py 8 lets it through when maintenance
+    notifications are enabled (on by default with RESP3), for a maintenance push to be read
+    with the next reply; here such a push costs a reconnect instead, and a stale reply can
+    never be read as the next command's."""
     if connection._sock is None:
         connection.connect()
     try:
