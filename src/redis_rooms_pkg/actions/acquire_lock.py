@@ -12,6 +12,7 @@ from redis_rooms_pkg.actions.base import (
     ActionContext,
     ActionOutput,
     Params,
+    output,
 )
 from redis_rooms_pkg.services.errors import WriteOutcomeUnknownError
 
@@ -43,7 +44,8 @@ def acquire_lock(ctx: ActionContext, params: Params) -> AcquireLockOutput:
             lost, taken = exc, False
         if taken or (lost is not None and _holds(ctx, key, token, lost)):
             note = " (confirmed by its token after a lost reply)" if lost and not taken else ""
-            return AcquireLockOutput(
+            return output(
+                AcquireLockOutput,
                 name=params.name,
                 acquired=True,
                 token=token,
@@ -53,8 +55,11 @@ def acquire_lock(ctx: ActionContext, params: Params) -> AcquireLockOutput:
         if remaining <= 0:
             if lost is not None and lost.timed_out:
                 raise lost  # the SET may still run late: whether it did is unknown (504)
-            return AcquireLockOutput(
-                name=params.name, acquired=False, message=f"{params.name!r} is held by another"
+            return output(
+                AcquireLockOutput,
+                name=params.name,
+                acquired=False,
+                message=f"{params.name!r} is held by another",
             )
         time.sleep(min(pause, remaining))
         pause = min(pause * 2, POLL_CAP)

@@ -8,6 +8,7 @@ from redis_rooms_pkg.actions.base import (
     ActionContext,
     ActionInput,
     ActionOutput,
+    output,
 )
 
 
@@ -40,12 +41,17 @@ def delete_key(ctx: ActionContext, params: DeleteKeyRules) -> DeleteKeyOutput:
     if params.key is not None:
         deleted = unlink(ctx, [params.key]) == 1
         message = f"deleted {params.key!r}" if deleted else f"{params.key!r} did not exist"
-        return DeleteKeyOutput(
-            key=params.key, deleted=deleted, deleted_count=int(deleted), message=message
+        return output(
+            DeleteKeyOutput,
+            key=params.key,
+            deleted=deleted,
+            deleted_count=int(deleted),
+            message=message,
         )
     names = list(dict.fromkeys(params.keys or []))  # a key named twice is deleted once
     count = unlink(ctx, names)
-    return DeleteKeyOutput(
+    return output(
+        DeleteKeyOutput,
         deleted=count > 0,
         deleted_count=count,
         message=f"deleted {count} of {len(names)} key(s)",

@@ -9,6 +9,7 @@ from redis_rooms_pkg.actions.base import (
     ActionInput,
     ActionOutput,
     Scanner,
+    output,
 )
 from redis_rooms_pkg.actions.list_keys import SCAN_BATCH
 
@@ -67,7 +68,8 @@ def delete_matching(ctx: ActionContext, params: DeleteMatchingRules) -> DeleteMa
             break
     truncated = left_over or position is not None
     more = f" (limit {params.limit} reached: more may match)" if truncated else ""
-    return DeleteMatchingOutput(
+    return output(
+        DeleteMatchingOutput,
         deleted_count=deleted,
         truncated=truncated,
         message=f"deleted {deleted} key(s) matching {params.pattern!r}{more}",

@@ -8,6 +8,7 @@ from redis_rooms_pkg.actions.base import (
     ActionContext,
     ActionInput,
     ActionOutput,
+    output,
     ttl_seconds,
 )
 
@@ -58,7 +59,7 @@ def expire_key(ctx: ActionContext, params: ExpireKeyRules) -> ExpireKeyOutput:
         message = f"{params.key!r} already had no expiry"
     else:
         message = f"{params.key!r} " + ("never expires" if ttl == -1 else f"expires in {ttl}s")
-    return ExpireKeyOutput(key=params.key, updated=bool(updated), ttl=ttl, message=message)
+    return output(ExpireKeyOutput, key=params.key, updated=bool(updated), ttl=ttl, message=message)
 
 
 # The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.

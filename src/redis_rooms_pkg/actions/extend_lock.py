@@ -8,6 +8,7 @@ from redis_rooms_pkg.actions.base import (
     ActionContext,
     ActionOutput,
     Params,
+    output,
 )
 from redis_rooms_pkg.actions.scripts import run_script
 
@@ -34,7 +35,7 @@ def extend_lock(ctx: ActionContext, params: Params) -> ExtendLockOutput:
         if extended
         else f"{params.name!r} is not held with this token (expired or taken by another)"
     )
-    return ExtendLockOutput(name=params.name, extended=extended, message=message)
+    return output(ExtendLockOutput, name=params.name, extended=extended, message=message)
 
 
 # The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.

@@ -8,6 +8,7 @@ from redis_rooms_pkg.actions.base import (
     ActionContext,
     ActionOutput,
     Params,
+    output,
     ttl_seconds,
 )
 
@@ -23,9 +24,11 @@ class GetTtlOutput(ActionOutput):
 def get_ttl(ctx: ActionContext, params: Params) -> GetTtlOutput:
     ttl = ttl_seconds(ctx.client.ttl(ctx.keys.key(params.key)))
     if ttl is None:
-        return GetTtlOutput(key=params.key, message=f"{params.key!r} not found")
+        return output(GetTtlOutput, key=params.key, message=f"{params.key!r} not found")
     left = "never expires" if ttl == -1 else f"expires in {ttl}s"
-    return GetTtlOutput(key=params.key, found=True, ttl=ttl, message=f"{params.key!r} {left}")
+    return output(
+        GetTtlOutput, key=params.key, found=True, ttl=ttl, message=f"{params.key!r} {left}"
+    )
 
 
 # The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.

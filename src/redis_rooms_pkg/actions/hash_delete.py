@@ -8,6 +8,7 @@ from redis_rooms_pkg.actions.base import (
     ActionContext,
     ActionOutput,
     Params,
+    output,
 )
 
 
@@ -23,7 +24,8 @@ def hash_delete(ctx: ActionContext, params: Params) -> HashDeleteOutput:
     for name in params.fields:
         ctx.keys.check_name(name, "hash field")
     deleted = ctx.client.hdel(key, *params.fields)
-    return HashDeleteOutput(
+    return output(
+        HashDeleteOutput,
         key=params.key,
         deleted_count=deleted,
         message=f"removed {deleted} of {len(params.fields)} field(s) from {params.key!r}",

@@ -10,6 +10,7 @@ from redis_rooms_pkg.actions.base import (
     Params,
     check_call_size,
     encode_value,
+    output,
 )
 from redis_rooms_pkg.actions.scripts import CHECKS, CHUNK, EXPIRE_MAX, run_script
 
@@ -50,7 +51,8 @@ def hash_set(ctx: ActionContext, params: Params) -> HashSetOutput:
         ctx, sum(len(name.encode()) + len(data) for name, data in mapping.items()), "fields"
     )
     added = int(run_script(ctx, SCRIPT, key, params.ex or "", *pairs))
-    return HashSetOutput(
+    return output(
+        HashSetOutput,
         key=params.key,
         added=added,
         message=f"set {len(mapping)} field(s) of {params.key!r} ({added} new)",

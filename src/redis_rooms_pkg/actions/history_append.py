@@ -10,6 +10,7 @@ from redis_rooms_pkg.actions.base import (
     Params,
     check_call_size,
     encode_value,
+    output,
 )
 from redis_rooms_pkg.actions.history_key import KEY_PREFIX, history_key
 from redis_rooms_pkg.actions.scripts import push
@@ -30,7 +31,8 @@ def history_append(ctx: ActionContext, params: Params) -> HistoryAppendOutput:
     check_call_size(ctx, sum(map(len, entries)), "messages")
     # One atomic step: append, keep the newest max_messages, restart the TTL (it slides).
     length = push(ctx, key, entries, "right", params.max_messages, params.ex)
-    return HistoryAppendOutput(
+    return output(
+        HistoryAppendOutput,
         session_id=params.session_id,
         key=label,
         length=length,

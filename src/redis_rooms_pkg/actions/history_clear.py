@@ -8,6 +8,7 @@ from redis_rooms_pkg.actions.base import (
     ActionContext,
     ActionOutput,
     Params,
+    output,
 )
 from redis_rooms_pkg.actions.history_key import KEY_PREFIX, history_key
 
@@ -21,7 +22,9 @@ def history_clear(ctx: ActionContext, params: Params) -> HistoryClearOutput:
     label = KEY_PREFIX + params.session_id
     cleared = ctx.client.unlink(history_key(ctx, params.session_id)) == 1
     message = f"cleared {label!r}" if cleared else f"{label!r} did not exist"
-    return HistoryClearOutput(session_id=params.session_id, cleared=cleared, message=message)
+    return output(
+        HistoryClearOutput, session_id=params.session_id, cleared=cleared, message=message
+    )
 
 
 # The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from redis_rooms_pkg.actions.base import READER, ActionContext, ActionOutput, Params, as_text
+from redis_rooms_pkg.actions.base import (
+    READER,
+    ActionContext,
+    ActionOutput,
+    Params,
+    as_text,
+    output,
+)
 
 
 class KeyTypeOutput(ActionOutput):
@@ -22,8 +29,11 @@ class KeyTypeOutput(ActionOutput):
 def key_type(ctx: ActionContext, params: Params) -> KeyTypeOutput:
     kind = as_text(ctx.client.type(ctx.keys.key(params.key)))
     if kind == "none":
-        return KeyTypeOutput(key=params.key, found=False, message=f"{params.key!r} not found")
-    return KeyTypeOutput(
+        return output(
+            KeyTypeOutput, key=params.key, found=False, message=f"{params.key!r} not found"
+        )
+    return output(
+        KeyTypeOutput,
         key=params.key,
         found=True,
         type=kind,

@@ -8,6 +8,7 @@ from redis_rooms_pkg.actions.base import (
     ActionContext,
     ActionOutput,
     Params,
+    output,
 )
 
 
@@ -20,8 +21,11 @@ class ListLengthOutput(ActionOutput):
 
 def list_length(ctx: ActionContext, params: Params) -> ListLengthOutput:
     length = ctx.client.llen(ctx.keys.key(params.key))
-    return ListLengthOutput(
-        key=params.key, length=length, message=f"{params.key!r} holds {length} value(s)"
+    return output(
+        ListLengthOutput,
+        key=params.key,
+        length=length,
+        message=f"{params.key!r} holds {length} value(s)",
     )
 
 

@@ -10,6 +10,7 @@ from redis_rooms_pkg.actions.base import (
     Params,
     check_call_size,
     encode_value,
+    output,
 )
 from redis_rooms_pkg.actions.scripts import push
 
@@ -26,7 +27,8 @@ def list_push(ctx: ActionContext, params: Params) -> ListPushOutput:
     data = [encode_value(ctx, value, "text", params.key) for value in params.values]
     check_call_size(ctx, sum(map(len, data)), "values")
     length = push(ctx, key, data, params.side, params.max_length, params.ex)
-    return ListPushOutput(
+    return output(
+        ListPushOutput,
         key=params.key,
         length=length,
         message=f"pushed {len(data)} value(s) to {params.key!r} (length {length})",

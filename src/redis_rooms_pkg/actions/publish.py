@@ -9,6 +9,7 @@ from redis_rooms_pkg.actions.base import (
     ActionOutput,
     Params,
     encode_value,
+    output,
 )
 
 
@@ -20,7 +21,8 @@ class PublishOutput(ActionOutput):
 def publish(ctx: ActionContext, params: Params) -> PublishOutput:
     data = encode_value(ctx, params.message, "text", params.channel)
     receivers = ctx.client.publish(ctx.keys.key(params.channel), data)
-    return PublishOutput(
+    return output(
+        PublishOutput,
         channel=params.channel,
         receivers=receivers,
         message=f"published to {params.channel!r} ({receivers} receiver(s))",

@@ -8,6 +8,7 @@ from redis_rooms_pkg.actions.base import (
     ActionContext,
     ActionOutput,
     Params,
+    output,
 )
 from redis_rooms_pkg.actions.scripts import run_script
 
@@ -34,7 +35,7 @@ def release_lock(ctx: ActionContext, params: Params) -> ReleaseLockOutput:
         if released
         else f"{params.name!r} is not held with this token (expired or taken by another)"
     )
-    return ReleaseLockOutput(name=params.name, released=released, message=message)
+    return output(ReleaseLockOutput, name=params.name, released=released, message=message)
 
 
 # The example step(s) docs/actions.md shows; a test runs each on the embedded Redis.
