@@ -100,7 +100,7 @@ class ActionOutput(BaseModel):
 
 # The names a step is given that its output repeats, also when it fails: the key, lock, session
 # or channel it was about (other parameters, a cursor say, are not facts to repeat).
-ECHOED = frozenset({"key", "name", "session_id", "channel"})
+ECHOED = frozenset({"key", "name", "session_id", "channel", "queue"})
 
 
 def _echoable(value: Any, max_bytes: int) -> bool:
@@ -169,6 +169,7 @@ class ActionContext:
     socket_timeout: float | None = None  # s, how long one command may wait for its reply
     max_call_bytes: int | None = None  # names + values one batch write sends; None: no limit
     max_response_bytes: int | None = None  # names + values one read returns; None: no limit
+    addon_id: str = ""  # the addon instance's id: queue_take's default consumer name
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,14 @@ class ActionSpec:
 
 
 # The action that reads each Redis type, for the WRONGTYPE message.
-READER = {"string": "get_key", "hash": "hash_get", "list": "list_range or history_get"}
+READER = {
+    "string": "get_key",
+    "hash": "hash_get",
+    "list": "list_range or history_get",
+    "set": "set_members or set_contains",
+    "zset": "zset_range",
+    "stream": "queue_info (a queue made by queue_add)",
+}
 
 
 def wrong_type_message(ctx: ActionContext, params: Any, action: str) -> str:
