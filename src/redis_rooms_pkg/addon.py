@@ -18,6 +18,7 @@ from redis_rooms_pkg.actions import CATALOGUE, ActionResponse, Declaration
 from redis_rooms_pkg.actions.base import (
     ENCODING_HELP,
     MAX_BATCH,
+    MAX_EXPIRE_S,
     NAME_HELP,
     NO_BOOL,
     ActionContext,
@@ -957,7 +958,7 @@ class RedisRoomsAddon:
         key: Key,
         now: Annotated[
             float | None,
-            Field(ge=0, allow_inf_nan=False),
+            Field(ge=0, le=MAX_EXPIRE_S, allow_inf_nan=False),
             NO_BOOL,
             about("Take members scored at or below this Unix time (default: the server's clock)"),
         ] = None,
