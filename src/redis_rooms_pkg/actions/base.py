@@ -207,6 +207,10 @@ def wrong_type_message(ctx: ActionContext, params: Any, action: str) -> str:
     label = getattr(params, "key", None) or getattr(params, "name", None)
     stored = ctx.keys.key(label) if isinstance(label, str) else None
     session = getattr(params, "session_id", None)
+    queue = getattr(params, "queue", None)
+    if stored is None and isinstance(queue, str):
+        label = "{" + queue + "}"  # the queue's stream (see queue_keys)
+        stored = ctx.keys.key(label)
     if stored is None and isinstance(session, str):
         from redis_rooms_pkg.actions.history_key import KEY_PREFIX  # here: it imports this module
 

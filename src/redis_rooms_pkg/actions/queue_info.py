@@ -50,8 +50,7 @@ def queue_info(ctx: ActionContext, params: Params) -> QueueInfoOutput:
     pipe.xlen(dead_key)
     pipe.xinfo_groups(stream)
     pipe.xpending_range(stream, params.group, "-", "+", 1)
-    pipe.time()
-    length, dead, groups, oldest, now = pipe.execute(raise_on_error=False)
+    length, dead, groups, oldest = pipe.execute(raise_on_error=False)
     for reply in (length, dead):
         if isinstance(reply, Exception):
             raise reply  # WRONGTYPE: the dispatcher names the type the key holds
@@ -59,7 +58,8 @@ def queue_info(ctx: ActionContext, params: Params) -> QueueInfoOutput:
     oldest_s = None
     if group is not None and not isinstance(oldest, Exception) and oldest:
         added_ms = int(as_text(oldest[0]["message_id"]).partition("-")[0])
-        now_ms = int(now[0]) * 1000 + int(now[1]) // 1000
+        now = ctx.client.time()  # the server's clock, as the ids' (not in the pipeline: on a
+        now_ms = int(now[0]) * 1000 + int(now[1]) // 1000  # cluster TIME names no slot)
         oldest_s = round(max(0, now_ms - added_ms) / 1000, 3)
     lag = group.get("lag") if group else None
     label = params.queue
