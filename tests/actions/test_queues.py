@@ -67,7 +67,7 @@ def addon(make: MakeAddon) -> RedisRoomsAddon:
     return make()
 
 
-def ok(response):  # noqa: ANN001, ANN201 - an ActionResponse, its output
+def ok(response):
     assert response.code == 200, response.message
     return response.output
 
@@ -186,7 +186,8 @@ def test_queue_info_counts(addon: RedisRoomsAddon) -> None:
     ok(addon.queue_take("q", count=2, consumer="a"))
     info = ok(addon.queue_info("q"))
     assert (info.length, info.pending, info.new, info.consumers) == (5, 2, 3, 1)
-    assert info.oldest_pending_s is not None and info.oldest_pending_s >= 0
+    assert info.oldest_pending_s is not None
+    assert info.oldest_pending_s >= 0
 
 
 def test_key_layout_under_key_prefix(make: MakeAddon) -> None:
