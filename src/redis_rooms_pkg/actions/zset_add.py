@@ -48,6 +48,7 @@ return added
 
 def score_text(score: float) -> str:
     """A score as Redis reads it: whole numbers without a fraction, others exactly (repr)."""
+    score = float(score)  # a default (never validated) may be an int
     return str(int(score)) if score.is_integer() and abs(score) < 2**53 else repr(score)
 
 
