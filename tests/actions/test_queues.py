@@ -371,3 +371,13 @@ def test_lost_reply_of_queue_ack_is_safe_to_run_again(
     again = ok(proxied.queue_ack("q", [job_id]))  # the step run again
     assert (again.acked, again.not_pending) == (0, [job_id])
     assert direct.client().xlen("{q}") == 0
+
+
+def test_a_prefix_that_splits_the_queue_slots_is_refused_on_a_cluster(
+    request: pytest.FixtureRequest, make_addon: MakeAddon
+) -> None:
+    addon = builder(request, make_addon, "cluster")(key_prefix="p{}")
+    response = addon.queue_add("jobs", {"n": 1})
+    assert response.code == 400, response.message
+    assert "hash slot" in response.message
+    assert addon.client().dbsize() == 0
