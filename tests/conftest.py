@@ -1,9 +1,8 @@
-"""Fixtures shared by unit and integration tests."""
+"""Fixtures shared by the whole suite: addons, real servers, deployments; the integration marker."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,13 +15,38 @@ from servers import RedisServer, SilentServer
 PASSWORD = "pw-Zq8!redis-test-secret"  # the integration servers' password
 SENTINEL_PASSWORD = "sentinel-Kp3!test-secret"  # the test sentinels' own password
 
-pytest_plugins = ["managed_fixtures"]  # TLS, unix-socket and README-entry fixtures
+# TLS, unix-socket and README-entry fixtures; the backend-parametrised addons of tests/actions/
+pytest_plugins = ["managed_fixtures", "backends"]
+
+
+# Fixtures that start or share a real redis-server (or cluster, sentinels, TLS/unix servers).
+REAL_SERVER_FIXTURES = frozenset(
+    {
+        "redis_server",
+        "server",
+        "real_addon",
+        "redis_cluster",
+        "cluster",
+        "sentinel_deployment",
+        "sentinel_primary",
+        "tls_server",
+        "mtls_server",
+        "wrong_host_server",
+        "unix_server",
+    }
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Everything under tests/integration runs against real servers: mark it so."""
+    """A test that uses a real server is an integration test: mark it so, wherever it lives.
+
+    Real means a fixture of REAL_SERVER_FIXTURES, the "server" side of the backend-parametrised
+    fixtures of tests/actions/, or a module that starts its own servers (``pytestmark``).
+    """
     for item in items:
-        if "integration" in Path(str(item.fspath)).parts:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend") if callspec is not None else None
+        if backend == "server" or REAL_SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
 
 
@@ -77,6 +101,13 @@ def server(redis_server: RedisServer) -> RedisServer:
         redis_server.start()
     redis_server.client().flushall()
     return redis_server
+
+
+@pytest.fixture(params=["embedded", "server"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which Redis a backend-parametrised test runs on: the in-process embedded one, or a real
+    server (the session's; such test IDs end in ``[server]`` and are marked integration)."""
+    return request.param
 
 
 @pytest.fixture

@@ -55,6 +55,7 @@ class RedisCluster:
     replicas: int = 1
     nodes: list[RedisServer] = field(default_factory=list)
     certs: Certificates | None = None
+    node_timeout: int = CLUSTER_NODE_TIMEOUT  # ms
 
     def start(self) -> RedisCluster:
         try:
@@ -71,7 +72,7 @@ class RedisCluster:
                 "--cluster-enabled", "yes",
                 "--cluster-port", str(bus),
                 "--cluster-config-file", f"nodes-{port}.conf",
-                "--cluster-node-timeout", str(CLUSTER_NODE_TIMEOUT),
+                "--cluster-node-timeout", str(self.node_timeout),
                 "--masterauth", self.password,
                 "--repl-diskless-sync-delay", "0",
             ]  # fmt: skip
@@ -168,6 +169,7 @@ class SentinelDeployment:
     replica: RedisServer | None = None
     watchers: list[RedisServer] = field(default_factory=list)
     certs: Certificates | None = None
+    down_after: int = DOWN_AFTER  # ms
 
     def _data_node(self, options: list[str]) -> RedisServer:
         if self.certs is None:
@@ -202,7 +204,7 @@ class SentinelDeployment:
                     [
                         f"sentinel monitor {self.service} 127.0.0.1 {self.primary.port} 2",
                         f"sentinel auth-pass {self.service} {self.password}",
-                        f"sentinel down-after-milliseconds {self.service} {DOWN_AFTER}",
+                        f"sentinel down-after-milliseconds {self.service} {self.down_after}",
                         f"sentinel failover-timeout {self.service} {FAILOVER_TIMEOUT}",
                         # known from the start: no wait for the first INFO round (every 10 s)
                         f"sentinel known-replica {self.service} 127.0.0.1 {self.replica.port}",

@@ -1,6 +1,6 @@
 """Fixtures for production-style connections: TLS, mutual TLS, unix sockets, README entries.
 
-A plugin of tests/conftest.py (``pytest_plugins``) rather than tests/integration/conftest.py: a
+A plugin of tests/conftest.py (``pytest_plugins``) rather than a conftest.py of its own: a
 second module named ``conftest`` would break the ``from conftest import ...`` of the tests.
 """
 

@@ -89,6 +89,7 @@ from redis_rooms_pkg.services.client import (
     retire_client,
 )
 from redis_rooms_pkg.services.credentials import Credentials
+from redis_rooms_pkg.services.durability import run_replicated
 
 Observer = Callable[..., Any]
 
@@ -166,6 +167,7 @@ class RedisRoomsAddon:
         self._kept: redis.Redis | None = None  # a closed client whose pool is reused
         self._lock = threading.Lock()
         self._log = logger.bind(addon="redis")
+        self._repeats = errors.RepeatLimiter()  # failures logged once per kind and interval
 
     def __repr__(self) -> str:
         if self.config is None:
@@ -983,8 +985,14 @@ class RedisRoomsAddon:
                     403, f"addon is read-only: {name} changes data and was refused (read_only)"
                 )
             validated = validate(spec.input, params)
+            wanted = self.config.min_replicas_acked if spec.writes and self.config else 0
             context = self.context()
-            output = spec.run(context, validated)
+            if wanted:
+                output, acked = run_replicated(
+                    spec.run, context, validated, wanted, self.config.replica_ack_timeout_ms
+                )
+            else:
+                output, acked = spec.run(context, validated), 0
         except redis.ResponseError as exc:
             if not str(exc).startswith("WRONGTYPE"):
                 return self._failed(name, params, *self._describe(exc, name))
@@ -992,12 +1000,35 @@ class RedisRoomsAddon:
             return self._failed(name, params, 409, wrong_type_message(context, validated, name))
         except Exception as exc:
             return self._failed(name, params, *self._describe(exc, name))
+        if acked < wanted:
+            return self._not_replicated(name, output, acked)
         self._log.debug("{} ok", name)
         return validate(ActionResponse, {"output": output, "message": output.message, "code": 200})
 
+    def _not_replicated(self, name: str, output: Any, acked: int) -> ActionResponse:
+        """202: the write is applied on the primary (the output says what it did), but fewer
+        replicas than min_replicas_acked confirmed it in time: a failover now may lose it."""
+        assert self.config is not None
+        message = (
+            f"{output.message}; applied on the primary, but only {acked} of the "
+            f"{self.config.min_replicas_acked} replicas wanted (min_replicas_acked) confirmed it "
+            f"within {self.config.replica_ack_timeout_ms} ms: it may be lost if the primary "
+            "fails now. Do not run the step again (that would apply it twice)"
+        )
+        self._log.warning(
+            "{} not replicated (202): {} of {} replicas",
+            name,
+            acked,
+            self.config.min_replicas_acked,
+        )
+        return validate(ActionResponse, {"output": output, "message": message, "code": 202})
+
     def _failed(self, name: str, params: dict[str, Any], code: int, message: str) -> ActionResponse:
         """A failed step's response: its code and message, and an output stating no facts."""
-        self._log.warning("{} failed ({}): {}", name, code, message)
+        left_out = self._repeats.admit((code, message))
+        if left_out is not None:  # one line per kind of failure and interval (a fault storm)
+            also = f" ({left_out} more like it since the previous such line)" if left_out else ""
+            self._log.warning("{} failed ({}): {}{}", name, code, message, also)
         limit = self.config.max_name_bytes if self.config else DEFAULT_MAX_NAME_BYTES
         output = CATALOGUE[name].output.failed(message, params, limit)
         return ActionResponse(output=output, message=message, code=code)
@@ -1005,7 +1036,13 @@ class RedisRoomsAddon:
     def _describe(self, exc: BaseException, action: str = "") -> tuple[int, str]:
         if self.config is None:
             return errors.describe(exc, "Redis", 0, action)
-        return errors.describe(exc, self._target(), self.config.socket_timeout, action)
+        return errors.describe(
+            exc,
+            self._target(),
+            self.config.socket_timeout,
+            action,
+            deployment=self.config.mode,
+        )
 
 
 def _fakeredis_available() -> bool:

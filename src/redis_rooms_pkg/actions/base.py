@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import math
 import sys
@@ -541,10 +542,14 @@ def per_primary(ctx: ActionContext, command: Callable[..., Any]) -> dict[str, An
     return dict(replies)
 
 
-CURSOR_PATTERN = r"^([0-9]{1,5}:)?[0-9]{1,20}$"
+CURSOR_PATTERN = r"^([0-9]{1,5}:)?[0-9]{1,20}(:[0-9a-f]{8})?$"
 CLUSTER_CURSOR_HELP = (
-    'a cursor of the form "slot:cursor" comes from a Redis Cluster scan and one without a slot '
+    'a cursor of the form "slot:cursor:map" comes from a Redis Cluster scan and a plain number '
     'from a single server: start again with cursor "0"'
+)
+CLUSTER_CHANGED = (
+    "the cluster changed since this listing began (a resharding or a failover moved hash slots): "
+    'keys could be missed or listed twice, so the cursor is refused: restart from cursor "0"'
 )
 
 
@@ -554,36 +559,53 @@ class Scanner:
     A position is ``(shard, cursor)``: the index of a primary in :attr:`shards` and that node's
     SCAN cursor; ``None`` once every primary has been scanned. Primaries are ordered by the
     lowest hash slot each serves, which also names them in the text form of a position (the
-    ``cursor`` actions hand back): ``"<slot>:<cursor>"`` on a cluster, the plain SCAN cursor on
-    a single server, and ``"0"`` for both the start and the end. Naming a node by a slot keeps
-    a cursor usable when a replica takes over that slot range (SCAN's no-loss guarantee then no
-    longer holds: the new node's hash table differs).
+    ``cursor`` actions hand back): ``"<slot>:<cursor>:<map>"`` on a cluster, the plain SCAN
+    cursor on a single server, and ``"0"`` for both the start and the end. ``<map>`` is a short
+    digest of the slot map (which primary serves which slots) when the listing began: SCAN's
+    no-loss guarantee holds only while the map stays, so a cursor whose map is no longer the
+    cluster's is refused (410, restart from "0"), as is a page during which the map changed
+    (see :meth:`check_unchanged`).
     """
 
     def __init__(self, ctx: ActionContext) -> None:
         self.client = ctx.client
         self.cluster = is_cluster(ctx.client)
         self.shards: list[tuple[int, ClusterNode | None]] = [(0, None)]
+        self.topology = ""
         if self.cluster:
+            self.topology = _live_topology(ctx.client)
+            if self.topology != _cached_topology(ctx.client):  # the client has not heard yet
+                ctx.client.nodes_manager.initialize()
             self.shards = _primaries_by_lowest_slot(ctx.client)
+
+    def check_unchanged(self, began: str | None = None) -> None:
+        """410 unless the cluster's slot map is the one the listing began with (``began``: the
+        cursor's; else the one this scanner started with)."""
+        if self.cluster and (began or self.topology) != _live_topology(self.client):
+            raise AddonError(410, CLUSTER_CHANGED)
 
     def start(self) -> tuple[int, int]:
         return 0, 0
 
     def decode(self, text: str) -> tuple[int, int] | None:
         """The position a cursor string names (``"0"``: the start); 400 for a foreign one."""
-        slot_text, sep, cursor_text = text.rpartition(":")
-        if bool(sep) != self.cluster and text != "0":
+        parts = text.split(":")
+        if (len(parts) > 1) != self.cluster and text != "0":
             raise AddonError(
                 400,
                 f"invalid input: cursor {text!r} is not from this deployment: "
                 + CLUSTER_CURSOR_HELP,
             )
-        if not sep:
-            return 0, int(cursor_text)
-        slot = int(slot_text)
+        if len(parts) == 1:
+            return 0, int(text)
+        slot, cursor_text = int(parts[0]), parts[1]
         if slot >= REDIS_CLUSTER_HASH_SLOTS:
             raise AddonError(400, f"invalid input: cursor {text!r} names no hash slot")
+        if len(parts) != 3:
+            raise AddonError(
+                400, f"invalid input: cursor {text!r} lacks its slot map: " + CLUSTER_CURSOR_HELP
+            )
+        self.check_unchanged(parts[2])
         # the primary now serving the slot range that began at ``slot``
         index = max((i for i, (lowest, _) in enumerate(self.shards) if lowest <= slot), default=0)
         return index, int(cursor_text)
@@ -592,7 +614,7 @@ class Scanner:
         if position is None:
             return "0"
         index, cursor = position
-        return f"{self.shards[index][0]}:{cursor}" if self.cluster else str(cursor)
+        return f"{self.shards[index][0]}:{cursor}:{self.topology}" if self.cluster else str(cursor)
 
     def step(
         self, position: tuple[int, int], match: str, count: int
@@ -624,6 +646,33 @@ def text_names(raw: list[bytes]) -> tuple[list[str], list[bytes]]:
         except UnicodeDecodeError:
             skipped.append(name)
     return names, skipped
+
+
+def _digest(owners: list[str]) -> str:
+    """A short digest of who serves each hash slot (8 hex digits)."""
+    runs: list[str] = []
+    for slot, owner in enumerate(owners):
+        if slot == 0 or owner != owners[slot - 1]:
+            runs.append(f"{slot}={owner}")
+    return hashlib.blake2b(";".join(runs).encode(), digest_size=4).hexdigest()
+
+
+def _live_topology(client: RedisCluster) -> str:
+    """The digest of the slot map as a node of the cluster reports it now (CLUSTER SLOTS)."""
+    owners = [""] * REDIS_CLUSTER_HASH_SLOTS
+    reply = client.cluster_slots(target_nodes=client.get_default_node())
+    for (start, end), served in reply.items():
+        host, port = served["primary"]
+        owners[int(start) : int(end) + 1] = [f"{host}:{port}"] * (int(end) - int(start) + 1)
+    return _digest(owners)
+
+
+def _cached_topology(client: RedisCluster) -> str:
+    """The digest of the slot map the client routes commands by."""
+    owners = [""] * REDIS_CLUSTER_HASH_SLOTS
+    for slot, nodes in client.nodes_manager.slots_cache.items():
+        owners[slot] = nodes[0].name
+    return _digest(owners)
 
 
 def _primaries_by_lowest_slot(client: RedisCluster) -> list[tuple[int, ClusterNode | None]]:

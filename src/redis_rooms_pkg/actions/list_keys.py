@@ -59,6 +59,7 @@ def scan_page(ctx: ActionContext, match: str, cursor: str, limit: int) -> tuple[
         if missing <= 0:
             break
         hint = min(SCAN_BATCH, max(MIN_SCAN_HINT, missing * hint // max(len(raw), 1)))
+    scanner.check_unchanged()  # a page the slot map changed under may miss or repeat keys
     return scanner.encode(position), found, len(binary)
 
 

@@ -91,7 +91,9 @@ def _cursor_text(value: Any) -> Any:
 
 
 def _cursor_fits(text: str) -> str:
-    if int(text.rpartition(":")[2]) > MAX_CURSOR:
+    """The SCAN cursor in a cursor ("cursor", or "slot:cursor:map" on a cluster) must fit."""
+    parts = text.split(":")
+    if int(parts[1] if len(parts) > 1 else parts[0]) > MAX_CURSOR:
         raise ValueError('is not a cursor this addon handed out (too large): start with "0"')
     return text
 

@@ -28,6 +28,7 @@ DEFAULT_MAX_VALUE_BYTES = 1024 * 1024  # bytes (1 MiB), largest value a write ac
 DEFAULT_MAX_NAME_BYTES = 1024  # bytes, longest key, field, lock, channel or session name
 DEFAULT_MAX_CALL_BYTES = 4 * 1024 * 1024  # bytes (4 MiB), names + values one batch write sends
 DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024  # bytes (4 MiB), names + values one read returns
+DEFAULT_REPLICA_ACK_TIMEOUT_MS = 1000  # ms a durable write waits for its replicas
 DEFAULT_MAX_CONNECTIONS = 50  # connections in the pool, at most
 DEFAULT_HEALTH_CHECK_INTERVAL = 30  # s, idle time after which a pooled connection is PINGed
 CLIENT_NAME_PREFIX = "rooms:"  # default client_name is this + the addon id
@@ -243,6 +244,17 @@ class CustomAddonConfig(BaseAddonConfig):
         description="Most bytes of names and values one read returns; larger replies are "
         "refused (413) with the parameter to page by",
     )
+    min_replicas_acked: NonNegativeInt = Field(
+        default=0,
+        description="Durable writes (standalone and sentinel modes): after each write action, "
+        "wait (WAIT) until this many replicas have it; fewer within replica_ack_timeout_ms "
+        "answers 202 (applied on the primary, replication not confirmed). 0: do not wait",
+    )
+    replica_ack_timeout_ms: PositiveInt = Field(
+        default=DEFAULT_REPLICA_ACK_TIMEOUT_MS,
+        description="With min_replicas_acked: how long a write waits for the replicas (ms); "
+        "below socket_timeout",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -306,6 +318,16 @@ class CustomAddonConfig(BaseAddonConfig):
         url_db = urlsplit(self.url.get_secret_value()).path.strip("/") if self.url else ""
         if self.mode == "cluster" and (self.db != 0 or url_db not in ("", "0")):
             raise ValueError("Redis Cluster only has database 0: remove db (or set it to 0)")
+        if self.min_replicas_acked and self.mode in ("cluster", "embedded"):
+            raise ValueError(
+                f"min_replicas_acked applies to modes standalone and sentinel (mode is "
+                f"{self.mode!r}): remove it"
+            )
+        if self.min_replicas_acked and self.replica_ack_timeout_ms >= self.socket_timeout * 1000:
+            raise ValueError(
+                "replica_ack_timeout_ms must be below socket_timeout (in ms): a write waits "
+                "that long for its replicas within one command"
+            )
         if self.mode == "sentinel" and not (self.sentinels and self.sentinel_master):
             raise ValueError(
                 'mode "sentinel" needs sentinels (a list of "host:port") and sentinel_master '

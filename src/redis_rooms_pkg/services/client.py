@@ -30,6 +30,7 @@ from redis.connection import (
     UnixDomainSocketConnection,
     parse_url,
 )
+from redis.exceptions import ClusterDownError, SlotNotCoveredError
 from redis.retry import Retry
 from redis.sentinel import (
     Sentinel,
@@ -48,6 +49,7 @@ from redis_rooms_pkg.services.errors import (
     TLSHandshakeTimeoutError,
     WriteOutcomeUnknownError,
 )
+from redis_rooms_pkg.services.failover import DropsIdleSafely, FailoverWatch, FollowsFailovers
 
 RETRY_BACKOFF_BASE = 0.05  # s, first backoff step
 RETRY_BACKOFF_CAP = 1.0  # s, longest backoff step
@@ -452,6 +454,22 @@ def _owns_files(client: Any, private: tuple[str, ...]) -> Any:
     return client
 
 
+class ClusterNodePool(DropsIdleSafely, BlockingConnectionPool):
+    """A cluster node's bounded pool, safe when a slot-map refresh drops its idle connections."""
+
+
+class AddonRedisCluster(RedisCluster):
+    """redis-py's cluster client, resending a command after a timeout never.
+
+    redis-py resends a command on any node ``TimeoutError`` (after refreshing the slot map),
+    whatever the retry policy says: a write the frozen node had already run was applied twice.
+    A timeout here is answered (504) as on a single server; connection errors, a cluster that is
+    down or an uncovered slot are still retried with a fresh slot map.
+    """
+
+    ERRORS_ALLOW_RETRY = (redis.ConnectionError, ClusterDownError, SlotNotCoveredError)
+
+
 def _cluster(config: CustomAddonConfig, credentials: Credentials) -> RedisCluster:
     """A RedisCluster client: it asks the startup nodes for the slot map (so it connects now).
 
@@ -465,12 +483,12 @@ def _cluster(config: CustomAddonConfig, credentials: Credentials) -> RedisCluste
         options.pop(not_per_node, None)
     (host, port), *others = config.cluster_nodes()
     try:
-        client = RedisCluster(
+        client = AddonRedisCluster(
             # redis-py builds node pools of connection_pool_class only for a cluster given by url:
             # the first startup node goes as one (host and port only, never a credential)
             url=f"redis://[{host}]:{port}" if ":" in host else f"redis://{host}:{port}",
             startup_nodes=[ClusterNode(host, port) for host, port in others],
-            connection_pool_class=BlockingConnectionPool,
+            connection_pool_class=ClusterNodePool,
             max_connections=config.max_connections,
             timeout=_pool_wait(config),
             require_full_coverage=True,
@@ -489,9 +507,11 @@ def _cluster(config: CustomAddonConfig, credentials: Credentials) -> RedisCluste
 class AddonSentinel(Sentinel):
     """redis-py's Sentinel, telling apart why no primary was found (see NoPrimaryKnownError)."""
 
+    watch: FailoverWatch | None = None  # the sentinels' announcements, once followed
+
     def discover_master(self, service_name: str) -> tuple[str, int]:
         failures: list[BaseException] = []
-        monitored = False
+        monitored = stale = False
         for number, sentinel in enumerate(self.sentinels):
             try:
                 masters = sentinel.sentinel_masters()
@@ -501,9 +521,15 @@ class AddonSentinel(Sentinel):
             state = masters.get(service_name)
             monitored = monitored or state is not None
             if state and self.check_master_state(state, service_name):
+                if self.watch is not None and not self.watch.believed((state["ip"], state["port"])):
+                    stale = True  # names a primary just replaced: this sentinel has not heard yet
+                    continue
                 # ask this sentinel first next time, as redis-py does
                 self.sentinels[0], self.sentinels[number] = sentinel, self.sentinels[0]
                 return state["ip"], state["port"]
+        announced = self.watch.announced() if self.watch is not None else None
+        if stale and announced is not None:  # the others have not heard of the switch yet
+            return announced
         raise NoPrimaryKnownError(
             service_name,
             answered=len(self.sentinels) - len(failures),
@@ -512,15 +538,32 @@ class AddonSentinel(Sentinel):
         )
 
 
-class AddonSentinelConnection(_AtMostOnce, SentinelManagedConnection):
+class _ClosesOnFailedRead:
+    """A connection whose reply did not arrive is never used again.
+
+    redis-py's sentinel connection reads with ``disconnect_on_error=False``: after a timeout it
+    went back to the pool with the late reply still due, and the next command read it as its
+    own (another key's value, "OK" for a counter). Here a failed read closes the connection, as
+    redis-py's plain connection does; callers that ask otherwise (push reads) still can.
+    """
+
+    def read_response(self, *args: Any, disconnect_on_error: bool = True, **kwargs: Any) -> Any:
+        return super().read_response(  # type: ignore[misc]
+            *args, disconnect_on_error=disconnect_on_error, **kwargs
+        )
+
+
+class AddonSentinelConnection(_AtMostOnce, _ClosesOnFailedRead, SentinelManagedConnection):
     """Connection to the primary the sentinels name, sending unsafe commands at most once."""
 
 
-class AddonSentinelSSLConnection(_AtMostOnce, SentinelManagedSSLConnection):
+class AddonSentinelSSLConnection(_AtMostOnce, _ClosesOnFailedRead, SentinelManagedSSLConnection):
     """TLS connection to the primary the sentinels name, as AddonSentinelConnection."""
 
 
-class AddonSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
+class AddonSentinelPool(
+    FollowsFailovers, DropsIdleSafely, SentinelConnectionPool, BlockingConnectionPool
+):
     """redis-py's sentinel pool made bounded like AddonPool: callers wait for a connection.
 
     The sentinel pool finds the primary's address; the blocking pool hands out at most
@@ -568,6 +611,10 @@ def _sentinel(config: CustomAddonConfig, credentials: Credentials) -> redis.Redi
         timeout=_pool_wait(config),
         **options,
     )
+    watch = FailoverWatch(
+        sentinel.sentinels, config.sentinel_master, client.connection_pool, config.socket_timeout
+    )
+    client.connection_pool.failover_watch = sentinel.watch = watch
     return _owns_files(client, private)
 
 
@@ -653,6 +700,9 @@ def close_client(client: redis.Redis | RedisCluster) -> None:
     client.close()
     pool = getattr(client, "connection_pool", None)
     if pool is not None:
+        watch = getattr(pool, "failover_watch", None)
+        if watch is not None:
+            watch.stop()
         pool.disconnect()
         for sentinel in getattr(getattr(pool, "sentinel_manager", None), "sentinels", ()):
             sentinel.close()

@@ -6,7 +6,11 @@ import queue
 import re
 import socket
 import ssl
+import threading
+import time
+from collections.abc import Callable, Hashable
 
+from loguru import logger
 from pydantic import ValidationError
 from redis import exceptions as rx
 from redis.sentinel import MasterNotFoundError
@@ -70,6 +74,15 @@ class NoPrimaryKnownError(MasterNotFoundError):
         self.failures = failures  # why the others did not reply
 
 
+class FailoverInProgressError(rx.RedisError):
+    """The sentinels are replacing the primary: the command was held, then not sent (raised by
+    services.failover). Not a ConnectionError: nothing retries it."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__(f"failover of {service!r} in progress")
+        self.service = service
+
+
 class ClusterNotServingError(rx.RedisError):
     """A cluster node reports a failed state or hash slots nobody serves."""
 
@@ -93,8 +106,18 @@ def _no_primary(exc: MasterNotFoundError) -> tuple[int, str]:
             "the sentinels rejected the credentials: check the redis_sentinel_password secret "
             "(and sentinel_username, if the sentinels use ACL users)"
         )
-    cause = _connection_cause(exc.failures[0]) if exc.failures else "none configured"
+    cause = _connection_cause(exc.failures[0], "sentinels") if exc.failures else "none configured"
     return 503, f"cannot reach any sentinel: {cause} (check sentinels)"
+
+
+def _failed_node(exc: BaseException, target: str) -> str:
+    """``target`` with the cluster node that failed, when redis-py attached it (``connection``:
+    the connection or node it used); its address only, never a credential."""
+    used = getattr(exc, "connection", None)
+    host, port = getattr(used, "host", None), getattr(used, "port", None)
+    if not isinstance(host, str) or not isinstance(port, int):
+        return target
+    return f"node {host}:{port} of {target}"
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -170,7 +193,30 @@ def _dropped_cause(*, tls: bool) -> str:
     )
 
 
-def _connection_cause(exc: BaseException) -> str:
+# A refused or failed connection, per deployment: only a single server has a host and port to
+# check; in the other modes the address came from the sentinels or the slot map.
+_REFUSED = {
+    "standalone": "connection refused: is the server running, and are host and port right?",
+    "sentinel": (
+        "connection refused by the primary the sentinels named: it is down or being replaced "
+        "(the sentinels name its successor after their down-after-milliseconds); try again "
+        "shortly"
+    ),
+    "cluster": (
+        "connection refused by the node: it is down (its replica takes over after the "
+        "cluster-node-timeout); try again shortly"
+    ),
+    "sentinels": "connection refused: is each sentinel running at its address?",
+}
+_FAILED = {
+    "standalone": "connection failed (check host, port and that the server is reachable)",
+    "sentinel": "connection failed (the primary may be down or being replaced)",
+    "cluster": "connection failed (the node may be down or failing over)",
+    "sentinels": "connection failed: are the sentinels reachable?",
+}
+
+
+def _connection_cause(exc: BaseException, deployment: str = "standalone") -> str:
     """What stopped the connection, told apart by exception kind along the cause chain."""
     seen: BaseException | None = exc
     visited: set[int] = set()  # a chain may loop (an exception re-raised inside its handler)
@@ -194,13 +240,13 @@ def _connection_cause(exc: BaseException) -> str:
         if isinstance(seen, socket.gaierror):
             return "host name not found (DNS): check host (or the url's host)"
         if isinstance(seen, ConnectionRefusedError):
-            return "connection refused: is the server running, and are host and port right?"
+            return _REFUSED.get(deployment, _REFUSED["standalone"])
         if isinstance(seen, FileNotFoundError):
             return "no unix socket at the url's path: check the path and that the server runs"
         if isinstance(seen, PermissionError):
             return "permission denied on the unix socket: check the socket's file permissions"
         seen = seen.__cause__ or seen.__context__
-    return "connection failed (check host, port and that the server is reachable)"
+    return _FAILED.get(deployment, _FAILED["standalone"])
 
 
 _NOPERM_COMMAND = re.compile(r"run the '([^']+)' command")
@@ -234,15 +280,30 @@ def _permission_message(exc: rx.ResponseError, target: str, action: str) -> str:
 
 
 def describe(
-    exc: BaseException, target: str, socket_timeout: float, action: str = ""
+    exc: BaseException,
+    target: str,
+    socket_timeout: float,
+    action: str = "",
+    deployment: str = "standalone",
 ) -> tuple[int, str]:
-    """Map any failure of an action to ``(code, message)``; messages never contain secrets."""
+    """Map any failure of an action to ``(code, message)``; messages never contain secrets.
+
+    ``deployment`` is the mode: it words connection failures (only a single server has a host
+    and port to check). A cluster node that failed is named when redis-py tells which."""
+    if deployment == "cluster":
+        target = _failed_node(exc, target)
     if isinstance(exc, AddonError):
         return exc.code, exc.message
     if isinstance(exc, ValidationError):
         return 400, _validation_message(exc)
     if isinstance(exc, MasterNotFoundError):
         return _no_primary(exc)
+    if isinstance(exc, FailoverInProgressError):
+        return 503, (
+            f"failover in progress, not applied: the sentinels are replacing the primary of "
+            f"{exc.service!r}; the command was not sent (waited {socket_timeout:g}s "
+            "socket_timeout for the new primary): try again shortly"
+        )
     if isinstance(exc, ClusterNotServingError):
         return 503, (
             f"{target} is not serving every hash slot ({exc.node} serves {exc.covered} of "
@@ -284,13 +345,13 @@ def describe(
         )
     if isinstance(exc, rx.TimeoutError):
         if isinstance(exc.__cause__ or exc.__context__, TLSHandshakeTimeoutError):
-            return 503, f"cannot reach {target}: {_connection_cause(exc)}"
+            return 503, f"cannot reach {target}: {_connection_cause(exc, deployment)}"
         return 504, (
             f"{target} did not answer within the timeout ({socket_timeout:g}s socket_timeout); "
             "the server may be overloaded or blocked"
         )
     if isinstance(exc, rx.ConnectionError):
-        return 503, f"cannot reach {target}: {_connection_cause(exc)}"
+        return 503, f"cannot reach {target}: {_connection_cause(exc, deployment)}"
     if isinstance(exc, rx.OutOfMemoryError):
         return 507, f"{target} is out of memory (maxmemory reached with a noeviction policy)"
     if isinstance(exc, rx.ReadOnlyError):
@@ -309,4 +370,57 @@ def describe(
             "the stored value is not UTF-8 text, so it cannot be returned as a string "
             "with decode_responses on"
         )
+    if isinstance(exc, TypeError | AttributeError) and _raised_in_redis_py(exc):
+        # a connection closed under the command by another thread: hiredis' can_read on a
+        # closed socket (_socket_is_closed(None)) when a pooled connection is checked out
+        logger.warning("redis-py failed on a closed connection: {}: {}", type(exc).__name__, exc)
+        return 503, (
+            f"cannot reach {target}: the connection was closed while the command was being "
+            "sent (another step reconnected it); try again"
+        )
     return 500, f"unexpected {type(exc).__name__} in the addon"
+
+
+def _raised_in_redis_py(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised inside redis-py itself (its innermost frame)."""
+    trace = exc.__traceback__
+    while trace is not None and trace.tb_next is not None:
+        trace = trace.tb_next
+    module = trace.tb_frame.f_globals.get("__name__", "") if trace is not None else ""
+    return module == "redis" or module.startswith("redis.")
+
+
+REPEAT_INTERVAL = 10.0  # s, one log line per kind of failure in this interval
+REPEAT_KINDS = 256  # kinds of failure remembered at most (oldest forgotten first)
+
+
+class RepeatLimiter:
+    """Lets one log line per kind of failure (code and message) through per interval.
+
+    Under a fault storm every action fails the same way: the first failure is logged, repeats
+    within ``interval`` are counted, and the next line logged for that kind says how many were
+    left out since the previous one.
+    """
+
+    def __init__(
+        self, interval: float = REPEAT_INTERVAL, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._seen: dict[Hashable, list[float]] = {}  # kind -> [last logged at, left out since]
+        self._lock = threading.Lock()
+
+    def admit(self, kind: Hashable) -> int | None:
+        """None: leave this one out. Otherwise log it: how many were left out before it."""
+        now = self._clock()
+        with self._lock:
+            seen = self._seen.get(kind)
+            if seen is not None and now - seen[0] < self.interval:
+                seen[1] += 1
+                return None
+            left_out = int(seen[1]) if seen is not None else 0
+            self._seen.pop(kind, None)
+            self._seen[kind] = [now, 0]
+            while len(self._seen) > REPEAT_KINDS:
+                del self._seen[next(iter(self._seen))]
+            return left_out

@@ -6,8 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
+from catalogue_calls import CALLS
 from conftest import PASSWORD
 from managed_fixtures import readme_example
+from redis_rooms_pkg.actions import CATALOGUE
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from servers import RedisServer, UnixRedisServer, add_acl_user, free_port
 
@@ -132,13 +134,9 @@ def test_key_prefix_isolation(
 def test_key_prefix_isolation_through_every_action(
     two_namespaces: tuple[RedisRoomsAddon, ...], server: RedisServer
 ) -> None:
-    from redis_rooms_pkg.actions import CATALOGUE
-
     first, second = two_namespaces
-    used: set[str] = set()
 
     def call(addon: RedisRoomsAddon, action: str, **params: object):
-        used.add(action)
         response = getattr(addon, action)(**params)
         assert response.code == 200, (action, response.message)
         return response.output
@@ -177,6 +175,23 @@ def test_key_prefix_isolation_through_every_action(
     assert call(first, "history_clear", session_id="a").cleared is True
     assert call(first, "server_info").version
     assert call(first, "delete_key", keys=["n", "rl"]).deleted_count == 2
-    assert used == set(CATALOGUE), "cover every action here when one is added"
     assert sorted(server.client().scan_iter("*")) == ["wf43:a", "wf43:b", "wf43:c", "wf43:d"]
     assert server.client().ttl("wf43:c") == -1
+
+
+@pytest.mark.parametrize("action", list(CATALOGUE))
+def test_every_action_stays_in_its_namespace(
+    action: str, two_namespaces: tuple[RedisRoomsAddon, ...], server: RedisServer
+) -> None:
+    """Each action's example call, on a prefixed addon, touches only keys under its prefix."""
+    first, second = two_namespaces
+    raw = server.client()
+    raw.set("outside", "x")
+    assert second.set_key("user:1", "two").code == 200
+    response = getattr(first, action)(**CALLS[action])
+    assert response.code == 200, response.message
+    assert {key for key in raw.scan_iter("*") if not key.startswith("wf42:")} == {
+        "outside",
+        "wf43:user:1",
+    }
+    assert (raw.get("outside"), raw.get("wf43:user:1")) == ("x", "two")

@@ -1,7 +1,8 @@
-"""The README's use-case workflows (examples/*.json) run through the addon as the engine calls it.
+"""The README's use-case workflows (examples/*.json) run through the addon as the engine calls it,
+on the embedded Redis and on a real redis-server (``flow_addons``, parametrised by ``backend``).
 
-Imported by a unit module (embedded Redis) and an integration module (real redis-server), each
-of which provides the ``flow_addons`` fixture: workflow -> {addon id: configured addon}.
+tests/deployments/ imports the cases by name and re-runs them on a cluster and through Sentinel
+with its own ``flow_addons``: workflow -> {addon id: configured addon}.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
+
+from conftest import PASSWORD
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from redis_rooms_pkg.workflow import redis_addon_entries, run_workflow
 
-EXAMPLES = Path(__file__).parents[1] / "examples"
+EXAMPLES = Path(__file__).parents[2] / "examples"
 FlowAddons = Callable[[dict], dict[str, RedisRoomsAddon]]
 
 
@@ -38,6 +42,19 @@ def flow_addons_with(retarget: Callable[[dict], dict], **credentials: str) -> It
     yield build
     for addon in made:
         addon.close()
+
+
+@pytest.fixture
+def flow_addons(backend: str, request: pytest.FixtureRequest) -> Iterator[FlowAddons]:
+    """The workflow's own addon entries switched to the embedded Redis, or pointed at the test
+    server with credentials as the engine passes them (loadCredentials)."""
+    if backend == "embedded":
+        yield from flow_addons_with(lambda config: {**config, "mode": "embedded"})
+        return
+    port = request.getfixturevalue("server").port
+    yield from flow_addons_with(
+        lambda config: {**config, "host": "127.0.0.1", "port": port}, redis_password=PASSWORD
+    )
 
 
 def load(name: str) -> dict:

@@ -15,6 +15,8 @@ from deployments import RedisCluster, readme_entry, wait_for
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from servers import Certificates, free_port
 
+pytestmark = pytest.mark.integration  # some tests start their own redis-server
+
 MakeAddon = Callable[..., RedisRoomsAddon]
 MANY = 10_000
 RECOVERY_TIMEOUT = 30.0  # s, bound on waiting for actions to succeed again after a failover

@@ -15,6 +15,8 @@ from deployments import SentinelDeployment, readme_entry, wait_for
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from servers import Certificates, free_port
 
+pytestmark = pytest.mark.integration  # some tests start their own redis-server
+
 FAILOVER_BOUND = 30.0  # s, bound on waiting for actions to succeed again after a failover
 
 
@@ -105,7 +107,8 @@ def test_failover_is_followed_by_the_same_addon(
 
         codes = until_written(addon, "after", "written after the failover")
         assert set(codes) <= {200, 503}, codes  # 503 with a message while it fails over
-        assert deployment.known_primary_port() == new_port != old_port
+        # the addon follows the promotion as announced, maybe before every sentinel heard of it
+        wait_for(lambda: deployment.known_primary_port() == new_port != old_port, "the switch")
         assert addon.get_many(list(before)).output.found_count == 200
         session = addon.get_key("session", with_ttl=True, encoding="json")
         assert (session.output.data, session.output.ttl > 500) == ({"user": "ada"}, True)

@@ -1,5 +1,6 @@
-"""Key-action cases run on both backends: imported by a unit module (fakeredis) and an integration
-module (real redis-server), each of which provides the ``addon`` and ``make`` fixtures."""
+"""String keys: set_key, get_key, delete_key, exists_key, expire_key, get_ttl, get_many, set_many,
+key_type. Cases take ``addon``/``make`` (both backends, tests/backends.py); the
+server-only ones check what a real redis-server ran."""
 
 from __future__ import annotations
 
@@ -7,43 +8,146 @@ import base64
 import json
 import os
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from redis.client import NEVER_DECODE
 
-from catalogue_calls import READ_CALLS, WRITE_CALLS
-from redis_rooms_pkg.actions.base import is_cluster
+from action_support import MakeAddon, calls, key_count, raw_get, read_many, reset, seed
 from redis_rooms_pkg.addon import RedisRoomsAddon
+from servers import RedisServer
 
-MakeAddon = Callable[..., RedisRoomsAddon]
-RAW = {NEVER_DECODE: []}
-
-
-def seed(addon: RedisRoomsAddon, mapping: dict[str, Any]) -> None:
-    """Write keys past the addon (no prefix); on a cluster, one MSET per hash slot."""
-    client = addon.client()
-    (client.mset_nonatomic if is_cluster(client) else client.mset)(mapping)
+# --- set_key and get_key ----------------------------------------------------------------------
 
 
-def read_many(addon: RedisRoomsAddon, *keys: str) -> list[Any]:
-    """Read keys past the addon (no prefix), wherever they live."""
-    client = addon.client()
-    return (client.mget_nonatomic if is_cluster(client) else client.mget)(keys)
+def test_set_then_get_round_trip(addon: RedisRoomsAddon) -> None:
+    stored = addon.set_key("session:42", "tok")
+    assert stored.code == 200
+    assert stored.output.model_dump() == {
+        "key": "session:42",
+        "success": True,
+        "written": True,
+        "previous": None,
+        "message": "stored 'session:42'",
+    }
+    got = addon.get_key("session:42")
+    assert got.code == 200
+    assert (got.output.key, got.output.value, got.output.found) == ("session:42", "tok", True)
+    assert got.tokens.stepAmount == 0
+    assert got.tokens.totalCurrentAmount == 0
 
 
-def key_count(addon: RedisRoomsAddon) -> int:
-    """How many keys the whole deployment holds (every primary of a cluster), by SCAN."""
-    return sum(1 for _ in addon.client().scan_iter(count=1000))
+def test_missing_key_is_found_false_with_200(addon: RedisRoomsAddon) -> None:
+    got = addon.get_key("nope")
+    assert got.code == 200
+    assert (got.output.found, got.output.value) == (False, None)
 
 
-def raw_get(addon: RedisRoomsAddon, key: str) -> bytes | None:
-    """The stored bytes of a key, read past the addon (no prefix, no decoding)."""
-    return addon.client().execute_command("GET", key, **RAW)
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        pytest.param("plain", "plain", id="string"),
+        pytest.param(42, "42", id="int"),
+        pytest.param(2.5, "2.5", id="float"),
+        pytest.param(True, "true", id="bool"),
+        pytest.param({"city": "Paris", "temp": 18}, '{"city":"Paris","temp":18}', id="object"),
+        pytest.param([1, "a"], '[1,"a"]', id="array"),
+        pytest.param({"t": "é"}, '{"t":"é"}', id="unicode-object"),
+    ],
+)
+def test_non_string_values_are_stored_as_json_text(
+    addon: RedisRoomsAddon, value: object, stored: str
+) -> None:
+    assert addon.set_key("k", value).code == 200
+    assert addon.client().get("k") == stored
 
 
-# --- set_key ---------------------------------------------------------------------------------
+def test_ex_as_template_string_sets_ttl(addon: RedisRoomsAddon) -> None:
+    response = addon.set_key("k", "v", ex="3600")
+    assert response.code == 200
+    assert "expires in 3600s" in response.message
+    assert 3590 < addon.client().ttl("k") <= 3600
+
+
+def test_numeric_key_from_a_template_is_accepted(addon: RedisRoomsAddon) -> None:
+    assert addon.set_key(42, "v").output.key == "42"
+    assert addon.client().get("42") == "v"
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        pytest.param({"key": "", "value": "v"}, "key: String should have at least 1", id="empty"),
+        pytest.param({"key": "k", "value": "v", "ex": 0}, "ex: Input should be greater", id="ex0"),
+        pytest.param({"key": "k", "value": "v", "ex": -5}, "ex: Input should be greater", id="neg"),
+        pytest.param(
+            {"key": "k", "value": "v", "ex": "soon"}, "ex: Input should be a valid", id="t"
+        ),
+        pytest.param({"key": "k", "value": "v", "ex": 1.5}, "ex: Input should be a valid", id="fr"),
+        pytest.param({"key": "k", "value": "v", "ex": True}, "not a boolean", id="bool-ex"),
+        pytest.param({"key": "k", "value": None}, "value: Value error, is required", id="null"),
+        pytest.param({"key": True, "value": "v"}, "key: Value error, must be a string", id="bk"),
+        pytest.param({"key": "k", "value": {1, 2}}, "cannot be stored as JSON", id="set-value"),
+    ],
+)
+def test_bad_input_is_400_and_nothing_is_written(
+    addon: RedisRoomsAddon, params: dict, says: str
+) -> None:
+    response = addon.set_key(**params)
+    assert response.code == 400
+    assert says in response.message
+    assert response.output.success is False
+    assert addon.client().dbsize() == 0
+
+
+def test_bad_input_message_never_echoes_the_value(addon: RedisRoomsAddon) -> None:
+    response = addon.set_key("", "top-secret-value")
+    assert response.code == 400
+    assert "top-secret-value" not in response.message
+
+
+def test_wrong_type_is_409(addon: RedisRoomsAddon) -> None:
+    addon.client().rpush("queue", "a")
+    response = addon.get_key("queue")
+    assert response.code == 409
+    assert "holds a Redis list" in response.message
+    assert "read it with list_range" in response.message
+    addon.client().hset("h", "f", "v")  # a hash too (was the real-server-only case)
+    assert addon.get_key("h").code == 409
+
+
+def test_non_utf8_value_is_422_not_an_exception(addon: RedisRoomsAddon) -> None:
+    addon.set_key("blob", b"\xff\xfe\x00binary")
+    response = addon.get_key("blob")
+    assert response.code == 422
+    assert "not UTF-8" in response.message
+    assert response.output.found is None
+
+
+def test_non_utf8_value_is_422_and_the_connection_stays_usable(
+    real_addon: RedisRoomsAddon, server: RedisServer
+) -> None:
+    server.client(decode_responses=False).set("blob", b"\xff\xfe\x00\x81")
+    response = real_addon.get_key("blob")
+    assert response.code == 422
+    assert "not UTF-8" in response.message
+    assert real_addon.set_key("next", "ok").code == 200
+    assert real_addon.get_key("next").output.value == "ok"
+
+
+def test_decode_responses_off_still_returns_text(make: MakeAddon) -> None:
+    addon = make(decode_responses=False)
+    assert addon.set_key("k", "välue").code == 200
+    assert addon.get_key("k").output.value == "välue"
+    assert addon.list_keys().output.keys == ["k"]
+
+
+def test_round_trip_with_password_and_ttl(real_addon: RedisRoomsAddon, server: RedisServer) -> None:
+    assert real_addon.set_key("session:1", {"user": "ada"}, ex="120").code == 200
+    got = real_addon.get_key("session:1")
+    assert (got.code, got.output.found, got.output.value) == (200, True, '{"user":"ada"}')
+    assert 110 < server.client().ttl("session:1") <= 120
+    assert real_addon.delete_key("session:1").output.deleted is True
+    assert server.client().exists("session:1") == 0
 
 
 def test_set_px_sets_a_millisecond_ttl_in_one_command(addon: RedisRoomsAddon) -> None:
@@ -163,7 +267,16 @@ def test_nx_race_exactly_one_writer(make: MakeAddon) -> None:
     assert 0 < addons[0].client().ttl("job:1:owner") <= 60
 
 
-# --- encodings -------------------------------------------------------------------------------
+def test_set_options_are_one_set_command(real_addon: RedisRoomsAddon, server: RedisServer) -> None:
+    reset(server)
+    response = real_addon.set_key("k", "v", px=5000, nx=True, get_previous=True)
+    assert (response.code, response.output.written) == (200, True)
+    ran = calls(server)
+    assert ran.get("set") == 1
+    assert not {"expire", "pexpire", "get", "setnx", "multi"} & set(ran)
+
+
+# --- encodings --------------------------------------------------------------------------------
 
 
 def test_random_bytes_round_trip_through_base64(addon: RedisRoomsAddon) -> None:
@@ -224,9 +337,6 @@ def test_invalid_json_is_422(addon: RedisRoomsAddon) -> None:
     assert addon.get_key("doc").output.value == "{not json"
 
 
-# --- get_key TTL -----------------------------------------------------------------------------
-
-
 def test_get_with_ttl(addon: RedisRoomsAddon) -> None:
     addon.client().set("forever", "v")
     addon.client().set("soon", "v", ex=300)
@@ -237,7 +347,16 @@ def test_get_with_ttl(addon: RedisRoomsAddon) -> None:
     assert (missing.code, missing.output.found, missing.output.ttl) == (200, False, None)
 
 
-# --- delete_key ------------------------------------------------------------------------------
+# --- delete_key -------------------------------------------------------------------------------
+
+
+def test_delete_reports_whether_the_key_existed(addon: RedisRoomsAddon) -> None:
+    addon.set_key("k", "v")
+    first, second = addon.delete_key("k"), addon.delete_key("k")
+    assert (first.code, first.output.deleted) == (200, True)
+    assert (second.code, second.output.deleted) == (200, False)
+    assert second.output.key == "k"
+    assert addon.get_key("k").output.found is False
 
 
 def test_delete_several_keys(addon: RedisRoomsAddon) -> None:
@@ -273,81 +392,7 @@ def test_delete_needs_exactly_one_of_key_or_keys(
     assert addon.client().exists("a", "b", "ok") == 3
 
 
-# --- list_keys -------------------------------------------------------------------------------
-
-
-def page_through(addon: RedisRoomsAddon, **params: Any) -> list[list[str]]:
-    """Every page of a listing, following cursors until "0" (bounded)."""
-    pages, cursor = [], "0"
-    for _ in range(100_000):
-        response = addon.list_keys(cursor=cursor, **params)
-        assert response.code == 200, response.message
-        out = response.output
-        assert out.count == len(out.keys)
-        assert out.truncated == (out.cursor != "0")
-        pages.append(out.keys)
-        cursor = out.cursor
-        if cursor == "0":
-            return pages
-    raise AssertionError("listing did not finish")
-
-
-def test_list_pages_through_every_key_once(addon: RedisRoomsAddon) -> None:
-    seed(addon, {f"item:{i}": i for i in range(1500)} | {"other": 1})
-    pages = page_through(addon, pattern="item:*", limit=100)
-    listed = [key for page in pages for key in page]
-    assert sorted(listed) == sorted(f"item:{i}" for i in range(1500))  # each exactly once
-    assert len(pages) >= 5
-    assert all(len(page) <= 100 + 1000 for page in pages)  # at most one SCAN batch over
-
-
-def test_list_default_limit_is_1000_and_says_truncated(addon: RedisRoomsAddon) -> None:
-    seed(addon, {f"item:{i}": i for i in range(2500)})
-    first = addon.list_keys("item:*")
-    assert first.output.truncated is True
-    assert 1000 <= first.output.count < 2500
-    assert "call again with cursor" in first.message
-    everything = addon.list_keys("item:*", limit=100_000)
-    assert (everything.output.count, everything.output.truncated, everything.output.cursor) == (
-        2500,
-        False,
-        "0",
-    )
-
-
-def test_list_with_values(addon: RedisRoomsAddon) -> None:
-    seed(addon, {"u:1": "ada", "u:2": '{"n":2}'})
-    addon.client().hset("u:3", "f", "v")  # not a string key: its value is null
-    listed = addon.list_keys("u:*", with_values=True)
-    assert listed.output.values == {"u:1": "ada", "u:2": '{"n":2}', "u:3": None}
-    assert addon.list_keys("u:*").output.values is None
-    addon.client().set("u:4", b"\xff")
-    assert addon.list_keys("u:*", with_values=True).code == 422
-    binary = addon.list_keys("u:4", with_values=True, encoding="base64")
-    assert binary.output.values == {"u:4": "/w=="}
-
-
-@pytest.mark.parametrize(
-    "params",
-    [
-        pytest.param({"limit": 0}, id="limit-zero"),
-        pytest.param({"limit": 100_001}, id="limit-over-max"),
-        pytest.param({"cursor": "abc"}, id="cursor-not-a-number"),
-        pytest.param({"cursor": "-1"}, id="cursor-negative"),
-    ],
-)
-def test_list_bad_paging_is_400(addon: RedisRoomsAddon, params: dict[str, Any]) -> None:
-    response = addon.list_keys(**params)
-    assert response.code == 400
-    assert next(iter(params)) in response.message
-
-
-def test_list_accepts_a_numeric_cursor(addon: RedisRoomsAddon) -> None:
-    addon.client().set("a", 1)
-    assert addon.list_keys(cursor=0).output.keys == ["a"]
-
-
-# --- exists_key, get_ttl, expire_key ---------------------------------------------------------
+# --- exists_key, get_ttl, expire_key ----------------------------------------------------------
 
 
 def test_exists_key(addon: RedisRoomsAddon) -> None:
@@ -410,7 +455,7 @@ def test_expire_needs_exactly_one_change(addon: RedisRoomsAddon, params: dict[st
     assert 990 < addon.client().ttl("k") <= 1000
 
 
-# --- get_many / set_many ---------------------------------------------------------------------
+# --- get_many, set_many -----------------------------------------------------------------------
 
 
 def test_get_many(addon: RedisRoomsAddon) -> None:
@@ -476,106 +521,29 @@ def test_set_many_bad_input_writes_nothing(addon: RedisRoomsAddon, params: dict[
     assert key_count(addon) == 0
 
 
-# --- delete_matching -------------------------------------------------------------------------
+def test_get_many_is_one_mget(real_addon: RedisRoomsAddon, server: RedisServer) -> None:
+    server.client().mset({f"k{i}": i for i in range(50)})
+    reset(server)
+    assert real_addon.get_many([f"k{i}" for i in range(60)]).output.found_count == 50
+    ran = calls(server)
+    assert ran.get("mget") == 1
+    assert "get" not in ran
 
 
-def test_delete_matching(addon: RedisRoomsAddon) -> None:
-    seed(addon, {f"tmp:{i}": i for i in range(2500)} | {"keep": 1})
-    response = addon.delete_matching("tmp:*")
-    assert response.code == 200
-    assert (response.output.deleted_count, response.output.truncated) == (2500, False)
-    assert set(addon.client().scan_iter("*")) == {"keep"}  # SCAN may repeat a key
+def test_set_many_commands(real_addon: RedisRoomsAddon, server: RedisServer) -> None:
+    reset(server)
+    assert real_addon.set_many({f"k{i}": i for i in range(50)}).output.count == 50
+    ran = calls(server)
+    assert ran.get("mset") == 1  # no expiry, no condition: one atomic MSET
+    assert "set" not in ran
+    reset(server)
+    assert real_addon.set_many({f"t{i}": i for i in range(50)}, ex=60).output.count == 50
+    ran = calls(server)
+    assert ran.get("set") == 50  # each key written with its TTL in one command
+    assert "expire" not in ran
 
 
-def test_delete_matching_stops_at_limit(addon: RedisRoomsAddon) -> None:
-    seed(addon, {f"tmp:{i}": i for i in range(2500)})
-    first = addon.delete_matching("tmp:*", limit=1000)
-    assert (first.output.deleted_count, first.output.truncated) == (1000, True)
-    assert key_count(addon) == 1500
-    rest = addon.delete_matching("tmp:*", limit=1500)
-    assert rest.output.deleted_count == 1500
-    assert key_count(addon) == 0
-
-
-@pytest.mark.parametrize("pattern", ["*", "**"])
-def test_delete_everything_needs_allow_all(addon: RedisRoomsAddon, pattern: str) -> None:
-    seed(addon, {"a": 1, "b": 2})
-    refused = addon.delete_matching(pattern)
-    assert refused.code == 400
-    assert "allow_all" in refused.message
-    assert key_count(addon) == 2
-    allowed = addon.delete_matching(pattern, allow_all=True)
-    assert (allowed.code, allowed.output.deleted_count) == (200, 2)
-
-
-def test_delete_matching_pattern_is_required(addon: RedisRoomsAddon) -> None:
-    assert addon.delete_matching("").code == 400
-
-
-# --- key_prefix applies to every action ------------------------------------------------------
-
-
-def test_key_prefix_confines_every_action(make: MakeAddon) -> None:
-    addon = make(key_prefix="wf1:")
-    raw = addon.client()
-    seed(addon, {"outside": 1, "wf2:x": 1})
-    assert addon.set_many({"a": 1, "b": 2}).code == 200
-    assert addon.set_key("c", "3", nx=True).output.written is True
-    assert sorted(raw.scan_iter("wf1:*")) == ["wf1:a", "wf1:b", "wf1:c"]
-    assert addon.get_many(["a", "outside"]).output.values == {"a": "1", "outside": None}
-    assert addon.exists_key(["a", "outside"]).output.exists == {"a": True, "outside": False}
-    assert addon.expire_key("a", ex=100).output.updated is True
-    assert 90 < raw.ttl("wf1:a") <= 100
-    assert addon.get_ttl("a").output.found is True
-    assert addon.list_keys(with_values=True).output.values == {"a": "1", "b": "2", "c": "3"}
-    assert addon.delete_key(keys=["a", "outside"]).output.deleted_count == 1
-    assert addon.delete_matching("*", allow_all=True).output.deleted_count == 2
-    assert sorted(raw.scan_iter("*")) == ["outside", "wf2:x"]
-
-
-# --- guardrails ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", sorted(WRITE_CALLS))
-def test_read_only_refuses_every_write(make: MakeAddon, name: str) -> None:
-    addon = make(read_only=True)
-    addon.client().set("keep", "v")
-    response = getattr(addon, name)(**WRITE_CALLS[name])
-    assert response.code == 403
-    assert "addon is read-only" in response.message
-    assert key_count(addon) == 1
-    assert addon.client().get("keep") == "v"
-    assert addon.client().ttl("keep") == -1
-
-
-@pytest.mark.parametrize("name", sorted(READ_CALLS))
-def test_read_only_still_reads(make: MakeAddon, name: str) -> None:
-    addon = make(read_only=True)
-    addon.client().set("keep", "v")
-    assert getattr(addon, name)(**READ_CALLS[name]).code == 200
-
-
-def test_max_value_bytes_refuses_large_values(make: MakeAddon) -> None:
-    addon = make(max_value_bytes=10)
-    assert addon.set_key("k", "x" * 10).code == 200
-    too_big = addon.set_key("k", "é" * 6)  # 12 bytes in UTF-8
-    assert too_big.code == 413
-    assert "max_value_bytes" in too_big.message
-    assert addon.client().get("k") == "x" * 10
-    assert addon.set_key("b", base64.b64encode(b"\x00" * 11).decode(), encoding="base64").code == (
-        413
-    )
-    batch = addon.set_many({"a": "small", "b": "y" * 11})
-    assert batch.code == 413
-    assert addon.client().exists("a", "b") == 0
-
-
-def test_default_max_value_bytes_is_one_mebibyte(addon: RedisRoomsAddon) -> None:
-    assert addon.set_key("k", "x" * (1024 * 1024)).code == 200
-    assert addon.set_key("k", "x" * (1024 * 1024 + 1)).code == 413
-
-
-# --- key_type --------------------------------------------------------------------------------
+# --- key_type ---------------------------------------------------------------------------------
 
 
 def test_key_type_names_the_type_and_its_reader(addon: RedisRoomsAddon) -> None:

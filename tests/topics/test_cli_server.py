@@ -30,6 +30,8 @@ from servers import (
     free_port,
 )
 
+pytestmark = pytest.mark.integration  # some tests start their own redis-server
+
 ROOT = Path(__file__).parents[2]
 SCRIPT = Path(sys.executable).with_name("redis-rooms")  # the installed console script
 FAST = {"host": "127.0.0.1", "socket_timeout": 1, "socket_connect_timeout": 1}

@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from servers import require_binary
+
+pytestmark = pytest.mark.integration  # the smoke run starts its own redis-server
 
 ROOT = Path(__file__).resolve().parents[2]
 VERDICTS = {"PASS", "MISS", "N/A", "INFO"}

@@ -1,4 +1,5 @@
-"""The four actions and their failure semantics against a real redis-server."""
+"""Connecting to a real redis-server: one lazy pooled connection, credentials (rejected, from
+.env), a server down, silent, restarted, two servers at once; and a README workflow on it."""
 
 from __future__ import annotations
 
@@ -13,32 +14,6 @@ from redis_rooms_pkg.addon import RedisRoomsAddon
 from servers import RedisServer, SilentServer, free_port
 
 MakeAddon = Callable[..., RedisRoomsAddon]
-
-
-def test_round_trip_with_password_and_ttl(real_addon: RedisRoomsAddon, server: RedisServer) -> None:
-    assert real_addon.set_key("session:1", {"user": "ada"}, ex="120").code == 200
-    got = real_addon.get_key("session:1")
-    assert (got.code, got.output.found, got.output.value) == (200, True, '{"user":"ada"}')
-    assert 110 < server.client().ttl("session:1") <= 120
-    assert real_addon.delete_key("session:1").output.deleted is True
-    assert server.client().exists("session:1") == 0
-
-
-def test_list_keys_uses_scan_never_keys(real_addon: RedisRoomsAddon, server: RedisServer) -> None:
-    raw = server.client()
-    with raw.pipeline(transaction=False) as pipe:
-        for i in range(2500):
-            pipe.set(f"item:{i}", i)
-        pipe.set("other", 1)
-        pipe.execute()
-    raw.config_resetstat()
-    listed = real_addon.list_keys("item:*", limit=10_000)  # the default page is 1000 keys
-    assert listed.code == 200
-    assert listed.output.count == 2500
-    assert set(listed.output.keys) == {f"item:{i}" for i in range(2500)}
-    stats = raw.info("commandstats")
-    assert "cmdstat_keys" not in stats
-    assert stats["cmdstat_scan"]["calls"] >= 3
 
 
 def test_no_connection_until_first_action_then_one_pooled(
@@ -115,22 +90,6 @@ def test_actions_during_downtime_fail_then_recover(
     assert real_addon.set_key("k", "2").code == 200
 
 
-def test_non_utf8_value_is_422_and_the_connection_stays_usable(
-    real_addon: RedisRoomsAddon, server: RedisServer
-) -> None:
-    server.client(decode_responses=False).set("blob", b"\xff\xfe\x00\x81")
-    response = real_addon.get_key("blob")
-    assert response.code == 422
-    assert "not UTF-8" in response.message
-    assert real_addon.set_key("next", "ok").code == 200
-    assert real_addon.get_key("next").output.value == "ok"
-
-
-def test_wrong_type_is_409(real_addon: RedisRoomsAddon, server: RedisServer) -> None:
-    server.client().hset("h", "f", "v")
-    assert real_addon.get_key("h").code == 409
-
-
 def test_two_instances_two_servers_two_passwords(
     tmp_path: Path, server: RedisServer, make_addon: MakeAddon
 ) -> None:
@@ -160,15 +119,6 @@ def test_password_from_environment_and_dotenv(
     monkeypatch.setenv("REDIS_PASSWORD", "env-wins-and-is-wrong")
     from_env = make_addon(host="127.0.0.1", port=server.port, retry_attempts=0)
     assert from_env.get_key("k").code == 401
-
-
-def test_decode_responses_off(server: RedisServer, make_addon: MakeAddon) -> None:
-    addon = make_addon(
-        password=PASSWORD, host="127.0.0.1", port=server.port, decode_responses=False
-    )
-    assert addon.set_key("k", "välue").code == 200
-    assert addon.get_key("k").output.value == "välue"
-    assert addon.list_keys().output.keys == ["k"]
 
 
 def test_spec_examples_run_against_the_real_server(server: RedisServer) -> None:

@@ -18,6 +18,8 @@ from faultproxy import FaultProxy
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from servers import RedisServer
 
+pytestmark = pytest.mark.integration  # some tests start their own redis-server
+
 MAY_HAVE = "may have been applied"
 HISTORY_MESSAGE = {"role": "user", "content": "hi"}
 

@@ -26,6 +26,8 @@ from redis_rooms_pkg.actions.scripts import PUSH, run_script
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from servers import RedisServer, add_acl_user
 
+pytestmark = pytest.mark.integration  # some tests start their own redis-server
+
 MakeAddon = Callable[..., RedisRoomsAddon]
 NESTED_DEEP = 5000  # levels: far beyond Python's recursion limit
 MESSAGE = {"role": "user", "content": "hi"}

@@ -14,6 +14,8 @@ from redis_rooms_pkg.addon import RedisRoomsAddon
 from redis_rooms_pkg.services.client import RETRY_BACKOFF_CAP
 from servers import RedisServer, SilentServer
 
+pytestmark = pytest.mark.integration  # some tests start their own redis-server
+
 LoadAddon = Callable[..., RedisRoomsAddon]
 
 
