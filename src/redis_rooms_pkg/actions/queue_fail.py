@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from redis_rooms_pkg.actions.base import ActionContext, ActionOutput, Params, as_text
+from redis_rooms_pkg.actions.base import (
+    ActionContext,
+    ActionOutput,
+    Params,
+    as_text,
+    encode_value,
+)
 from redis_rooms_pkg.actions.params import MAX_DELIVERIES
 from redis_rooms_pkg.actions.queue_keys import JOB_FIELD, queue_keys
 from redis_rooms_pkg.actions.scripts import CHECKS, run_script
@@ -66,6 +72,7 @@ class QueueFailOutput(ActionOutput):
 
 def queue_fail(ctx: ActionContext, params: Params) -> QueueFailOutput:
     stream, dead_key = queue_keys(ctx, params.queue)
+    reason = encode_value(ctx, params.reason or "", "text", f"{params.queue} reason")
     reply = run_script(
         ctx,
         SCRIPT,
@@ -73,7 +80,7 @@ def queue_fail(ctx: ActionContext, params: Params) -> QueueFailOutput:
         params.group,
         params.id,
         params.max_deliveries,
-        params.reason or "",
+        reason,
         also=(dead_key,),
     )
     label = params.queue
