@@ -101,7 +101,7 @@ class ActionOutput(BaseModel):
 
 # The names a step is given that its output repeats, also when it fails: the key, lock, session
 # or channel it was about (other parameters, a cursor say, are not facts to repeat).
-ECHOED = frozenset({"key", "name", "session_id", "channel", "queue"})
+ECHOED = frozenset({"key", "name", "session_id", "channel"})
 
 
 def _echoable(value: Any, max_bytes: int) -> bool:
