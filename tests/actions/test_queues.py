@@ -381,3 +381,11 @@ def test_a_prefix_that_splits_the_queue_slots_is_refused_on_a_cluster(
     assert response.code == 400, response.message
     assert "hash slot" in response.message
     assert addon.client().dbsize() == 0
+
+
+def test_a_group_or_consumer_name_over_max_name_bytes_answers_413(make: MakeAddon) -> None:
+    addon = make(max_name_bytes=16)
+    assert addon.queue_take("q", group="g" * 17).code == 413
+    assert addon.queue_take("q", consumer="c" * 17).code == 413
+    assert addon.queue_info("q", group="g" * 17).code == 413
+    assert addon.client().dbsize() == 0

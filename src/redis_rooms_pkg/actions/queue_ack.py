@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from redis_rooms_pkg.actions.base import ActionContext, ActionOutput, Params, as_text
-from redis_rooms_pkg.actions.queue_keys import queue_keys
+from redis_rooms_pkg.actions.queue_keys import check_names, queue_keys
 from redis_rooms_pkg.actions.scripts import CHECKS, run_script
 
 # KEYS[1] the queue's stream; ARGV[1] group; ARGV[2..] job ids (valid ids, checked before).
@@ -40,6 +40,7 @@ class QueueAckOutput(ActionOutput):
 
 def queue_ack(ctx: ActionContext, params: Params) -> QueueAckOutput:
     stream, _ = queue_keys(ctx, params.queue)
+    check_names(ctx, params)
     ids = list(dict.fromkeys(params.ids))
     acked = {as_text(i) for i in run_script(ctx, SCRIPT, stream, params.group, *ids)}
     not_pending = [i for i in ids if i not in acked]

@@ -12,7 +12,7 @@ from redis_rooms_pkg.actions.base import (
     encode_value,
 )
 from redis_rooms_pkg.actions.params import MAX_DELIVERIES
-from redis_rooms_pkg.actions.queue_keys import JOB_FIELD, queue_keys
+from redis_rooms_pkg.actions.queue_keys import JOB_FIELD, check_names, queue_keys
 from redis_rooms_pkg.actions.scripts import CHECKS, run_script
 
 # KEYS[1] the queue's stream, KEYS[2] its dead-letter stream (same hash slot); ARGV[1] group,
@@ -72,6 +72,7 @@ class QueueFailOutput(ActionOutput):
 
 def queue_fail(ctx: ActionContext, params: Params) -> QueueFailOutput:
     stream, dead_key = queue_keys(ctx, params.queue)
+    check_names(ctx, params)
     reason = encode_value(ctx, params.reason or "", "text", f"{params.queue} reason")
     reply = run_script(
         ctx,

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from redis_rooms_pkg.actions.base import ActionContext, ActionOutput, Params, as_text
-from redis_rooms_pkg.actions.queue_keys import queue_keys
+from redis_rooms_pkg.actions.queue_keys import check_names, queue_keys
 
 
 class QueueInfoOutput(ActionOutput):
@@ -45,6 +45,7 @@ def _group(groups: Any, name: str) -> dict[str, Any] | None:
 
 def queue_info(ctx: ActionContext, params: Params) -> QueueInfoOutput:
     stream, dead_key = queue_keys(ctx, params.queue)
+    check_names(ctx, params)
     pipe = ctx.client.pipeline(transaction=False)
     pipe.xlen(stream)
     pipe.xlen(dead_key)

@@ -37,6 +37,14 @@ def queue_keys(ctx: ActionContext, queue: str) -> tuple[str, str]:
     return stream, dead
 
 
+def check_names(ctx: ActionContext, params: Any) -> None:
+    """413 when the group or consumer name is over max_name_bytes (as a key name would be)."""
+    for what in ("group", "consumer"):
+        name = getattr(params, what, None)
+        if isinstance(name, str):
+            ctx.keys.check_name(name, what)
+
+
 def job_of(fields: Any) -> dict[str, Any]:
     """A stream entry's job: the object in its "job" field, else its fields as an object (an
     entry another program added)."""

@@ -11,7 +11,7 @@ from pydantic import Field
 from redis_rooms_pkg.actions.base import ActionContext, ActionOutput, Params, as_text
 from redis_rooms_pkg.actions.list_pop import MIN_BLOCK, block_slice
 from redis_rooms_pkg.actions.params import MAX_RECLAIM_S, MAX_TAKE
-from redis_rooms_pkg.actions.queue_keys import job_of, queue_keys
+from redis_rooms_pkg.actions.queue_keys import check_names, job_of, queue_keys
 from redis_rooms_pkg.actions.scripts import CHECKS, run_script
 
 RECLAIM_SCANS = 10  # XAUTOCLAIM calls one take makes at most (each looks at 10 x count entries)
@@ -119,6 +119,7 @@ def _wait_new(
 
 def queue_take(ctx: ActionContext, params: Params) -> QueueTakeOutput:
     stream, _ = queue_keys(ctx, params.queue)
+    check_names(ctx, params)
     consumer = params.consumer or ctx.addon_id or "redis-rooms"
     jobs = _take_now(ctx, stream, params, consumer)
     deadline = time.monotonic() + params.wait_s
