@@ -81,13 +81,16 @@ return length
 )
 
 
-def run_script(ctx: ActionContext, source: str, key: str, *args: Any) -> Any:
+def run_script(
+    ctx: ActionContext, source: str, key: str, *args: Any, also: tuple[str, ...] = ()
+) -> Any:
     """Run ``source`` with the stored ``key`` as KEYS[1] (EVALSHA; the script is loaded if missing).
 
-    Every script of the addon touches exactly the one key it declares, so a call never spans
-    hash slots in cluster mode.
+    Every script of the addon touches only the keys it declares: the one ``key``, or with
+    ``also`` keys that share its hash slot (a queue and its dead-letter queue: see
+    ``queue_keys``), so a call never spans hash slots in cluster mode.
     """
-    return ctx.client.register_script(source)(keys=[key], args=list(args))
+    return ctx.client.register_script(source)(keys=[key, *also], args=list(args))
 
 
 def push(
