@@ -18,6 +18,7 @@ from redis_rooms_pkg.actions import CATALOGUE, ActionResponse, Declaration
 from redis_rooms_pkg.actions.base import (
     ENCODING_HELP,
     MAX_BATCH,
+    MAX_EXPIRE_S,
     NAME_HELP,
     NO_BOOL,
     ActionContext,
@@ -39,18 +40,37 @@ from redis_rooms_pkg.actions.params import (
     DELETE_MAX_LIMIT,
     LIST_DEFAULT_LIMIT,
     LIST_MAX_LIMIT,
+    MAX_DELIVERIES,
     MAX_FIELDS,
     MAX_POP,
+    MAX_RECLAIM_S,
+    MAX_TAKE,
+    RANGE_DEFAULT_LIMIT,
+    RANGE_MAX_LIMIT,
     RATE_MAX_LIMIT,
     Amount,
+    Consumer,
     Cursor,
     EncodingOption,
     FieldNames,
+    Group,
+    Job,
+    Limit,
+    Member,
+    Members,
     Messages,
     PushValues,
+    Queue,
+    RangeBy,
+    Score,
+    ScoreBound,
+    Scores,
     Section,
     SessionId,
+    SetCursor,
     Side,
+    StreamId,
+    StreamIds,
     Token,
     Value,
     Wait,
@@ -282,6 +302,7 @@ class RedisRoomsAddon:
                     socket_timeout=self.config.socket_timeout,
                     max_call_bytes=self.config.max_call_bytes,
                     max_response_bytes=self.config.max_response_bytes,
+                    addon_id=self.addon_id or self.config.id,
                 )
             return self._context
 
@@ -705,6 +726,254 @@ class RedisRoomsAddon:
         whole databases (not only the addon's `key_prefix`). On a Redis Cluster the figures cover
         every primary (see [docs/scaling.md](scaling.md)). The embedded in-process Redis has no
         `INFO`: there the action answers 501.
+        """
+
+    # --- queues (Redis Streams), sets and sorted sets ----------------------------------------
+
+    @writes
+    def queue_add(
+        self,
+        queue: Queue,
+        job: Job,
+        max_length: Annotated[
+            Count | None,
+            about("Keep at most this many jobs (the oldest are dropped, even unfinished ones)"),
+        ] = None,
+    ) -> ActionResponse:
+        """Add a job (a JSON object) to a queue; returns its id.
+
+        Append a job to a queue that workers take with `queue_take` and finish with `queue_ack`
+        (at-least-once: a job taken by a run that dies is handed out again). One `XADD` on the
+        stream `{<queue>}` (under `key_prefix`; the braces keep the queue and its dead-letter
+        queue `{<queue>}:dead` in one hash slot on a Redis Cluster). With `max_length` the
+        oldest jobs beyond it are dropped, done or not.
+        """
+
+    @writes
+    def queue_take(
+        self,
+        queue: Queue,
+        group: Group = "workers",
+        consumer: Consumer = None,
+        count: Annotated[
+            int, Field(ge=1, le=MAX_TAKE), NO_BOOL, about(f"Most jobs to take (1 to {MAX_TAKE})")
+        ] = 1,
+        wait_s: Annotated[
+            Wait, about("Seconds to wait for a job when none is ready (0: do not wait)")
+        ] = 0,
+        reclaim_after_s: Annotated[
+            float,
+            Field(gt=0, le=MAX_RECLAIM_S, allow_inf_nan=False),
+            NO_BOOL,
+            about("Hand out again a job taken but not finished for this many seconds"),
+        ] = 300,
+    ) -> ActionResponse:
+        """Take up to count jobs: new ones, and jobs whose taker has not finished them in time.
+
+        Each job comes with its `id` (for `queue_ack` / `queue_fail`), the `job` object and
+        `deliveries` (1 the first time it is handed out). A job stays pending until it is
+        acknowledged: when the run that took it dies, another `queue_take` gets it once it has
+        been pending `reclaim_after_s` seconds (with `deliveries` one higher), so no job is lost.
+        One Lua script creates the consumer group on first use (it reads the queue from its
+        start), reclaims such jobs (`XAUTOCLAIM`) and reads new ones (`XREADGROUP`). With
+        `wait_s`, the step waits for a new job as `list_pop` does (blocking calls that each end
+        before `socket_timeout`). The consumer name defaults to the addon's id.
+        """
+
+    @destroys
+    def queue_ack(
+        self,
+        queue: Queue,
+        ids: StreamIds,
+        group: Group = "workers",
+    ) -> ActionResponse:
+        """Finish jobs: acknowledge them and remove them from the queue.
+
+        One Lua script: `XACK` each id, then `XDEL` those that were pending (an id that is not
+        pending, already finished or never taken, is left alone and listed in `not_pending`).
+        Acknowledging twice changes nothing the second time, so running the step again after an
+        unknown outcome (504) is safe.
+        """
+
+    @writes
+    def queue_fail(
+        self,
+        queue: Queue,
+        id: StreamId,
+        group: Group = "workers",
+        max_deliveries: Annotated[
+            int,
+            Field(ge=1, le=MAX_DELIVERIES),
+            NO_BOOL,
+            about("After this many deliveries the job goes to the dead-letter queue"),
+        ] = 5,
+        reason: Annotated[
+            str | None, about("Why it failed (kept with the job in the dead-letter queue)")
+        ] = None,
+    ) -> ActionResponse:
+        """Give a job back for a retry, or past max_deliveries move it to the dead-letter queue.
+
+        One Lua script. A job delivered fewer than `max_deliveries` times is made claimable at
+        once (the next `queue_take` of any consumer gets it, `deliveries` one higher); otherwise
+        it is added to the stream `{<queue>}:dead` (fields `job`, `id`, `deliveries`, `reason`)
+        and acknowledged and removed from the queue, all in one atomic step, so it lands there
+        exactly once. A job that is not pending (already finished or moved) is left alone
+        (`pending: false`).
+        """
+
+    @reads
+    def queue_info(
+        self,
+        queue: Queue,
+        group: Group = "workers",
+    ) -> ActionResponse:
+        """Report a queue: jobs, pending jobs, consumers, the oldest pending job's age, dead jobs.
+
+        `length` counts the jobs not finished (new and pending); `pending` those handed out and
+        not yet acknowledged; `oldest_pending_s` the age of the oldest pending job (since it was
+        added: a job stuck in retries shows here); `dead` the jobs in the dead-letter queue.
+        Reads only (`XLEN`, `XINFO GROUPS`, `XPENDING`, `TIME`), so it is resent after a lost
+        reply.
+        """
+
+    @writes
+    def set_add(
+        self,
+        key: Key,
+        members: Members,
+        ex: Annotated[Seconds | None, about("Expire the set after ex seconds")] = None,
+    ) -> ActionResponse:
+        """Add members to a set; new_members says which were not there (the dedupe primitive).
+
+        One Lua script: each member is added (`SADD`) and reported new or not, and the expiry
+        set, in one atomic step: of several workflows adding the same member at once, exactly
+        one is told it is new.
+        """
+
+    @destroys
+    def set_remove(
+        self,
+        key: Key,
+        members: Members,
+    ) -> ActionResponse:
+        """Remove members from a set; removed counts those that were there (SREM)."""
+
+    @reads
+    def set_contains(
+        self,
+        key: Key,
+        members: Members,
+    ) -> ActionResponse:
+        """Tell which members are in a set (contains per member; SMISMEMBER)."""
+
+    @reads
+    def set_size(
+        self,
+        key: Key,
+    ) -> ActionResponse:
+        """Count the members of a set (0 when it does not exist; SCARD)."""
+
+    @reads
+    def set_members(
+        self,
+        key: Key,
+        limit: Annotated[
+            int,
+            Field(ge=1, le=RANGE_MAX_LIMIT),
+            NO_BOOL,
+            about("Stop once this many members are found (the last SSCAN batch may add a few)"),
+        ] = RANGE_DEFAULT_LIMIT,
+        cursor: SetCursor = "0",
+    ) -> ActionResponse:
+        """List a set's members a page at a time (SSCAN); pass cursor back for the next page.
+
+        Pages through a set with `SSCAN`, as `list_keys` does through keys: `cursor` is `"0"`
+        (and `truncated` false) when the listing is complete; members are sorted within a page.
+        """
+
+    @writes
+    def zset_add(
+        self,
+        key: Key,
+        scores: Scores,
+        ex: Annotated[Seconds | None, about("Expire the sorted set after ex seconds")] = None,
+        only_new: Annotated[
+            bool, about("Only add new members; leave existing members' scores alone (NX)")
+        ] = False,
+    ) -> ActionResponse:
+        """Add members with scores to a sorted set (or update their scores); added counts new ones.
+
+        One Lua script: `ZADD` (with `NX` when `only_new`) and the expiry in one atomic step.
+        Scores are finite numbers (NaN and infinity are refused); for delayed jobs use a Unix
+        time and take them with `zset_pop_due`.
+        """
+
+    @writes
+    def zset_increment(
+        self,
+        key: Key,
+        member: Member,
+        by: Annotated[Score, about("Amount to add to the score (negative to subtract)")] = 1,
+    ) -> ActionResponse:
+        """Add to a member's score (created at 0); returns the new score (ZINCRBY: leaderboards)."""
+
+    @reads
+    def zset_range(
+        self,
+        key: Key,
+        by: Annotated[
+            RangeBy, about('"rank" (positions, 0 first) or "score" (score bounds)')
+        ] = "rank",
+        start: Annotated[
+            ScoreBound | None, about("First rank, or lowest score (default: the start)")
+        ] = None,
+        stop: Annotated[
+            ScoreBound | None, about("Last rank (included), or highest score (default: the end)")
+        ] = None,
+        reverse: Annotated[
+            bool, about("Highest score first (ranks then count from the highest)")
+        ] = False,
+        with_scores: Annotated[bool, about("Also return each member's score (scores)")] = False,
+        limit: Annotated[
+            Limit, about(f"Most members to return (1 to {RANGE_MAX_LIMIT})")
+        ] = RANGE_DEFAULT_LIMIT,
+    ) -> ActionResponse:
+        """Read members of a sorted set by rank or by score, lowest first unless reverse.
+
+        One `ZRANGE` (Redis 6.2+ form). By rank, `start`/`stop` are positions (negative count
+        from the end; with `reverse`, from the highest score: `start` 0, `stop` 9 is a top ten).
+        By score, `start` is the lowest and `stop` the highest score whatever `reverse` says,
+        each a number, `"-inf"`/`"+inf"`, or `"(5"` to leave 5 out. At most `limit` members are
+        returned (`truncated` says when more matched).
+        """
+
+    @destroys
+    def zset_remove(
+        self,
+        key: Key,
+        members: Members,
+    ) -> ActionResponse:
+        """Remove members from a sorted set; removed counts those that were there (ZREM)."""
+
+    @destroys
+    def zset_pop_due(
+        self,
+        key: Key,
+        now: Annotated[
+            float | None,
+            Field(ge=0, le=MAX_EXPIRE_S, allow_inf_nan=False),
+            NO_BOOL,
+            about("Take members scored at or below this Unix time (default: the server's clock)"),
+        ] = None,
+        count: Annotated[
+            int, Field(ge=1, le=MAX_POP), NO_BOOL, about(f"Most members to take (1 to {MAX_POP})")
+        ] = 1,
+    ) -> ActionResponse:
+        """Take the members whose score (a Unix time) has passed, lowest first: delayed jobs.
+
+        One Lua script reads the due members (`ZRANGE ... BYSCORE`, at most `count`) and removes
+        them in the same atomic step, so a member goes to exactly one taker however many poll at
+        once. `now` defaults to the Redis server's clock (`TIME`), shared by every worker.
         """
 
     # --- dispatch ---------------------------------------------------------------------------

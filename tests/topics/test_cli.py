@@ -677,7 +677,7 @@ def test_make_demo_runs_every_example_on_one_redis() -> None:
         command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
     )
     assert shown.returncode == 0, shown.stdout + shown.stderr
-    assert "session_management.json (run 1 of 11)" in shown.stdout
+    assert "session_management.json (run 1 of 14)" in shown.stdout
     done = subprocess.run(
         [*command, "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
     )
@@ -688,11 +688,12 @@ def test_make_demo_runs_every_example_on_one_redis() -> None:
         by_run.setdefault(line["run"], {})[line["id"]] = line
     shipped = {path.name for path in EXAMPLES.glob("*.json")} - {"demo_runs.json"}
     shipped.add("engine/weather_cache.json")  # the engine's own format, other addons mocked
+    shipped |= {"engine/queue_producer.json", "engine/queue_consumer.json"}  # the reliable queue
     assert {line["workflow"] for line in lines} == shipped  # every use case is in the demo
     assert by_run[1]["verify-session"]["output"]["value"] == "tok-7f3a"
     # the external steps of the first API-caching run, the rate-limited call, the thumbnail,
     # the charge and the two LLM turns; the second API-caching run is served from the cache
-    assert sum(line["status"] == "stubbed" for line in lines) == 6
+    assert sum(line["status"] == "stubbed" for line in lines) == 7  # + a failed thumbnail
     assert by_run[3]["check-cache"]["output"]["found"] is True
     assert by_run[3]["fetch-api"]["status"] == "skipped"
     assert by_run[6]["take-job"]["output"]["found"] is True  # the producer's job
@@ -703,6 +704,10 @@ def test_make_demo_runs_every_example_on_one_redis() -> None:
     assert by_run[10]["fetch-api"]["status"] == "mocked"
     assert list(by_run[11]) == ["check-cache", "is-cached", "log-hit"]
     assert by_run[11]["log-hit"]["output"]["message"] == "hit: 18 C in Paris"
+    # the reliable queue: the job fails once, is given back, and the next run finishes it
+    assert by_run[13]["retry-job"]["output"]["dead"] is False
+    assert by_run[14]["take-job"]["output"]["jobs"][0]["deliveries"] == 2
+    assert by_run[14]["finish-job"]["output"]["acked"] == 1
 
 
 def test_installed_script_json_run() -> None:

@@ -559,7 +559,7 @@ def test_rate_limit_remaining_never_goes_below_zero(
         pytest.param("hash", "get_key", {"key": "x"}, "holds a Redis hash", id="hash"),
         pytest.param("list", "hash_get", {"key": "x"}, "read it with list_range", id="list"),
         pytest.param("string", "list_push", {"key": "x", "values": [1]}, "get_key", id="string"),
-        pytest.param("zset", "increment", {"key": "x"}, "no action of this addon", id="zset"),
+        pytest.param("zset", "increment", {"key": "x"}, "read it with zset_range", id="zset"),
         pytest.param(
             "history", "history_get", {"session_id": "x"}, "'history:x' holds", id="history"
         ),

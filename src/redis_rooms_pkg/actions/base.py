@@ -172,6 +172,7 @@ class ActionContext:
     socket_timeout: float | None = None  # s, how long one command may wait for its reply
     max_call_bytes: int | None = None  # names + values one batch write sends; None: no limit
     max_response_bytes: int | None = None  # names + values one read returns; None: no limit
+    addon_id: str = ""  # the addon instance's id: queue_take's default consumer name
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,14 @@ class ActionSpec:
 
 
 # The action that reads each Redis type, for the WRONGTYPE message.
-READER = {"string": "get_key", "hash": "hash_get", "list": "list_range or history_get"}
+READER = {
+    "string": "get_key",
+    "hash": "hash_get",
+    "list": "list_range or history_get",
+    "set": "set_members or set_contains",
+    "zset": "zset_range",
+    "stream": "queue_info (a queue made by queue_add)",
+}
 
 
 def wrong_type_message(ctx: ActionContext, params: Any, action: str) -> str:
@@ -202,6 +210,10 @@ def wrong_type_message(ctx: ActionContext, params: Any, action: str) -> str:
     label = getattr(params, "key", None) or getattr(params, "name", None)
     stored = ctx.keys.key(label) if isinstance(label, str) else None
     session = getattr(params, "session_id", None)
+    queue = getattr(params, "queue", None)
+    if stored is None and isinstance(queue, str):
+        label = "{" + queue + "}"  # the queue's stream (see queue_keys)
+        stored = ctx.keys.key(label)
     if stored is None and isinstance(session, str):
         from redis_rooms_pkg.actions.history_key import KEY_PREFIX  # here: it imports this module
 

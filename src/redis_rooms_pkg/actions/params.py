@@ -168,3 +168,106 @@ Section = Literal[
     "everything",
 ]
 WindowSeconds = Annotated[float, Field(gt=0, le=RATE_MAX_WINDOW, allow_inf_nan=False), NO_BOOL]
+
+
+# --- queues (Redis Streams), sets and sorted sets ------------------------------------------------
+MAX_TAKE = 1000  # jobs one queue_take hands out
+MAX_IDS = 10_000  # job ids one queue_ack finishes
+MAX_DELIVERIES = 1000  # highest max_deliveries of queue_fail
+MAX_RECLAIM_S = 7 * 24 * 3600  # s, longest reclaim_after_s of queue_take (a week)
+MAX_MEMBERS = 10_000  # members one set or sorted-set call adds, checks or removes
+RANGE_DEFAULT_LIMIT = 1000  # members one zset_range or set_members call returns by default
+RANGE_MAX_LIMIT = 100_000
+QUEUE_HELP = (
+    f'Queue name ({NAME_HELP}); the queue is the stream "{{<queue>}}" under key_prefix, its '
+    'dead-letter queue "{<queue>}:dead"'
+)
+STREAM_ID_PATTERN = r"^[0-9]{1,20}(-[0-9]{1,20})?$"
+
+
+def _finite_score(value: Any) -> Any:
+    """A score given as text by a template ("12.5") becomes a number; NaN and infinity stay
+    refused by the float type."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+Queue = Annotated[Name, about(QUEUE_HELP)]
+Group = Annotated[
+    Name,
+    about(f'Consumer group ({NAME_HELP}): each group gets every job once; "workers" by default'),
+]
+Consumer = Annotated[
+    Name | None,
+    about(f"Consumer name ({NAME_HELP}); by default the addon's id"),
+]
+Job = Annotated[
+    dict[str, Any],
+    about("The job: a JSON object (stored as JSON text; at most max_value_bytes)"),
+]
+
+
+def _stream_id_fits(text: str) -> str:
+    if any(int(part) > MAX_CURSOR for part in text.split("-")):
+        raise ValueError("is not a job id (a part is over 2^64 - 1)")
+    return text
+
+
+StreamId = Annotated[
+    str,
+    BeforeValidator(_cursor_text),
+    Field(pattern=STREAM_ID_PATTERN),
+    AfterValidator(_stream_id_fits),
+    about('A job id queue_take returned (e.g. "1718000000000-0")'),
+]
+StreamIds = Annotated[
+    list[StreamId],
+    BeforeValidator(_one_name_or_many),
+    Field(min_length=1, max_length=MAX_IDS),
+    about("Job ids queue_take returned"),
+]
+Member = Annotated[Name, about(f"A member ({NAME_HELP}; at most max_value_bytes)")]
+Members = Annotated[
+    list[Member],
+    BeforeValidator(_one_value_or_many),
+    Field(min_length=1, max_length=MAX_MEMBERS),
+    about("Members (1 to 10000); numbers are stored as text"),
+]
+Score = Annotated[
+    float,
+    Field(allow_inf_nan=False),
+    NO_BOOL,
+    BeforeValidator(_finite_score),
+    about("A score: a finite number (not NaN or infinity)"),
+]
+Scores = Annotated[
+    dict[Member, Score],
+    Field(min_length=1, max_length=MAX_MEMBERS),
+    about("member -> score (finite numbers; 1 to 10000 members)"),
+]
+ScoreBound = Annotated[
+    int | float | str,
+    NO_BOOL,
+    about(
+        'by "rank": a whole index (0 first, -1 last); by "score": a finite number, "-inf", '
+        '"+inf", or "(" before a number for an exclusive bound'
+    ),
+]
+RangeBy = Literal["rank", "score"]
+SetCursor = Annotated[
+    str,
+    BeforeValidator(_cursor_text),
+    Field(pattern=r"^[0-9]{1,20}$"),
+    AfterValidator(_cursor_fits),
+    about('Where to continue: the cursor of the previous call ("0": start); opaque'),
+]
+Limit = Annotated[
+    int,
+    Field(ge=1, le=RANGE_MAX_LIMIT),
+    NO_BOOL,
+    about(f"Most members to return (1 to {RANGE_MAX_LIMIT})"),
+]

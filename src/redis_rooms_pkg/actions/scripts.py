@@ -85,19 +85,24 @@ return length
 )
 
 
-def run_script(ctx: ActionContext, source: str, key: str, *args: Any) -> Any:
+def run_script(
+    ctx: ActionContext, source: str, key: str, *args: Any, also: tuple[str, ...] = ()
+) -> Any:
     """Run ``source`` with the stored ``key`` as KEYS[1] (EVALSHA; the script is loaded if missing).
 
-    Every script of the addon touches exactly the one key it declares, so a call never spans
-    hash slots in cluster mode. An EVALSHA answered NOSCRIPT ran nothing: it is sent again once
-    the script is loaded (as redis-py's ``Script`` does).
+    Every script of the addon touches only the keys it declares: the one ``key``, or with
+    ``also`` keys that share its hash slot (a queue and its dead-letter queue: see
+    ``queue_keys``), so a call never spans hash slots in cluster mode. An EVALSHA answered
+    NOSCRIPT ran nothing: it is sent again once the script is loaded (as redis-py's ``Script``
+    does).
     """
+    keys = (key, *also)
     sha = script_sha(source)
     try:
-        return ctx.client.evalsha(sha, 1, key, *args)
+        return ctx.client.evalsha(sha, len(keys), *keys, *args)
     except NoScriptError:
         ctx.client.script_load(source)
-        return ctx.client.evalsha(sha, 1, key, *args)
+        return ctx.client.evalsha(sha, len(keys), *keys, *args)
 
 
 @functools.lru_cache(maxsize=64)  # the addon's own scripts: a few module constants

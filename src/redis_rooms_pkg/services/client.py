@@ -81,7 +81,8 @@ RESEND_SAFE = frozenset(
         "GET", "MGET", "EXISTS", "TTL", "PTTL", "TYPE", "STRLEN", "GETRANGE", "LRANGE", "LLEN",
         "LINDEX", "HGET", "HMGET", "HGETALL", "HLEN", "HEXISTS", "HKEYS", "HVALS", "HSTRLEN",
         "SCAN", "HSCAN", "SSCAN", "ZSCAN", "SMEMBERS", "SCARD", "SISMEMBER", "ZRANGE", "ZCARD",
-        "ZSCORE", "DBSIZE", "INFO", "PING", "ECHO", "TIME", "ROLE", "MEMORY", "OBJECT",
+        "ZSCORE", "SMISMEMBER", "XLEN", "XINFO", "XPENDING", "XRANGE", "DBSIZE", "INFO", "PING",
+        "ECHO", "TIME", "ROLE", "MEMORY", "OBJECT",
         "COMMAND", "CLUSTER", "SENTINEL",
         # connection set-up and script loading: same state when run twice
         "AUTH", "HELLO", "SELECT", "CLIENT", "READONLY", "READWRITE", "SCRIPT",
