@@ -11,65 +11,23 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from conftest import PASSWORD, SENTINEL_PASSWORD
-from deployments import RedisCluster, SentinelDeployment
+from action_support import MakeAddon, ok
+from backends import addon_factory
+from conftest import PASSWORD
 from faultproxy import FaultProxy
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from servers import RedisServer
 
 pytestmark = pytest.mark.integration
 
-MakeAddon = Callable[..., RedisRoomsAddon]
 POLL = 0.1  # s, pause between takes while waiting for a job to become reclaimable
 POLL_LIMIT = 100  # takes at most (10 s): a job pending 0.2 s is reclaimable long before
 
 
-def builder(request: pytest.FixtureRequest, make_addon: MakeAddon, mode: str) -> MakeAddon:
-    """An addon factory on the (emptied) deployment ``mode`` names."""
-    if mode == "server":
-        server: RedisServer = request.getfixturevalue("server")
-        return lambda **options: make_addon(
-            password=PASSWORD, host="127.0.0.1", port=server.port, socket_timeout=2, **options
-        )
-    if mode == "cluster":
-        cluster: RedisCluster = request.getfixturevalue("cluster")
-        return lambda **options: make_addon(
-            password=PASSWORD,
-            mode="cluster",
-            startup_nodes=cluster.startup_nodes[:2],
-            socket_timeout=2,
-            **options,
-        )
-    deployment: SentinelDeployment = request.getfixturevalue("sentinel_primary")
-
-    def sentinel(**options: object) -> RedisRoomsAddon:
-        addon = make_addon(
-            password=PASSWORD,
-            mode="sentinel",
-            sentinel_master="rooms",
-            sentinels=deployment.addresses,
-            socket_timeout=2,
-            **options,
-        )
-        addon.loadCredentials(redis_password=PASSWORD, redis_sentinel_password=SENTINEL_PASSWORD)
-        return addon
-
-    return sentinel
-
-
 @pytest.fixture(params=["server", "cluster", "sentinel"])
-def make(request: pytest.FixtureRequest, make_addon: MakeAddon) -> MakeAddon:
-    return builder(request, make_addon, request.param)
-
-
-@pytest.fixture
-def addon(make: MakeAddon) -> RedisRoomsAddon:
-    return make()
-
-
-def ok(response):
-    assert response.code == 200, response.message
-    return response.output
+def backend(request: pytest.FixtureRequest) -> str:
+    """The deployments this module's tests run on (``make`` and ``addon`` follow it)."""
+    return request.param
 
 
 def take_when_reclaimable(addon: RedisRoomsAddon, queue: str, **options: object) -> list[dict]:
@@ -257,7 +215,7 @@ def run_consumers(make: MakeAddon, queue: str, consumers: int, jobs: int) -> Cou
 def test_eight_consumers_finish_every_job_exactly_once(
     request: pytest.FixtureRequest, make_addon: MakeAddon, mode: str, per_consumer: int
 ) -> None:
-    make = builder(request, make_addon, mode)
+    make = addon_factory(request, make_addon, mode)
     total = 8 * per_consumer
     ids = fill(make(), "load", total)
     assert len(ids) == total
@@ -376,7 +334,7 @@ def test_lost_reply_of_queue_ack_is_safe_to_run_again(
 def test_a_prefix_that_splits_the_queue_slots_is_refused_on_a_cluster(
     request: pytest.FixtureRequest, make_addon: MakeAddon
 ) -> None:
-    addon = builder(request, make_addon, "cluster")(key_prefix="p{}")
+    addon = addon_factory(request, make_addon, "cluster")(key_prefix="p{}")
     response = addon.queue_add("jobs", {"n": 1})
     assert response.code == 400, response.message
     assert "hash slot" in response.message

@@ -10,48 +10,16 @@ from collections.abc import Callable
 
 import pytest
 
-from conftest import PASSWORD, SENTINEL_PASSWORD
+from action_support import MakeAddon, ok
 from redis_rooms_pkg.addon import RedisRoomsAddon
 
 pytestmark = pytest.mark.integration
 
-MakeAddon = Callable[..., RedisRoomsAddon]
-
 
 @pytest.fixture(params=["server", "cluster", "sentinel"])
-def make(request: pytest.FixtureRequest, make_addon: MakeAddon) -> MakeAddon:
-    """An addon factory on the (emptied) deployment of the parameter."""
-    if request.param == "server":
-        server = request.getfixturevalue("server")
-        return lambda **o: make_addon(
-            password=PASSWORD, host="127.0.0.1", port=server.port, socket_timeout=2, **o
-        )
-    if request.param == "cluster":
-        cluster = request.getfixturevalue("cluster")
-        return lambda **o: make_addon(
-            password=PASSWORD, mode="cluster", startup_nodes=cluster.startup_nodes[:2], **o
-        )
-    deployment = request.getfixturevalue("sentinel_primary")
-
-    def sentinel(**o: object) -> RedisRoomsAddon:
-        addon = make_addon(
-            password=PASSWORD, mode="sentinel", sentinel_master="rooms",
-            sentinels=deployment.addresses, **o,
-        )  # fmt: skip
-        addon.loadCredentials(redis_password=PASSWORD, redis_sentinel_password=SENTINEL_PASSWORD)
-        return addon
-
-    return sentinel
-
-
-@pytest.fixture
-def addon(make: MakeAddon) -> RedisRoomsAddon:
-    return make()
-
-
-def ok(response):  # an ActionResponse's output, once it answered 200
-    assert response.code == 200, response.message
-    return response.output
+def backend(request: pytest.FixtureRequest) -> str:
+    """The deployments this module's tests run on (``make`` and ``addon`` follow it)."""
+    return request.param
 
 
 def test_set_add_reports_new_members_and_expires(addon: RedisRoomsAddon) -> None:

@@ -2,20 +2,18 @@
 (tests/topics/test_use_cases.py) again, on a real Redis Cluster and through Sentinel: same calls,
 same outputs.
 
-Each case is imported by name; the fixtures here (``make``, ``addon``, ``prefixed``, ``limited``,
-``flow_addons``) override the backend-parametrised ones and are parametrised by deployment, so
-each case runs once on the cluster and once through Sentinel. A new family case that should hold
+Each case is imported by name; ``backend`` is overridden here with the two deployments, so
+``make``, ``addon``, ``prefixed``, ``limited`` (tests/backends.py) and ``flow_addons`` give each
+case once on the cluster and once through Sentinel. A new family case that should hold
 on those deployments too is added to these imports."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
-from action_support import LIMIT, PREFIX, MakeAddon
 from conftest import PASSWORD, SENTINEL_PASSWORD
-from redis_rooms_pkg.addon import RedisRoomsAddon
 from test_counters import (  # noqa: F401 - collected here, per deployment
     test_increment_creates_with_ttl_then_counts,
     test_increment_float_and_template_strings,
@@ -123,59 +121,18 @@ from test_use_cases import (  # noqa: F401 - collected here, per deployment
 pytestmark = pytest.mark.integration  # the cluster and sentinel fixtures start real servers
 
 SERVICE = {"mode": "sentinel", "sentinel_master": "rooms"}
-DEPLOYMENTS = ["cluster", "sentinel"]
 
 
-@pytest.fixture(params=DEPLOYMENTS)
-def deployment(request: pytest.FixtureRequest) -> str:
+@pytest.fixture(params=["cluster", "sentinel"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The deployments the family cases re-run on (``make`` and ``addon`` follow it)."""
     return request.param
 
 
 @pytest.fixture
-def make(
-    deployment: str, request: pytest.FixtureRequest, make_addon: Callable[..., RedisRoomsAddon]
-) -> MakeAddon:
-    """An addon with extra options on the (emptied) shared cluster or sentinel deployment."""
-    if deployment == "cluster":
-        cluster = request.getfixturevalue("cluster")
-        return lambda **options: make_addon(
-            password=PASSWORD,
-            mode="cluster",
-            startup_nodes=cluster.startup_nodes[:2],
-            socket_timeout=2,
-            **options,
-        )
-    sentinels = request.getfixturevalue("sentinel_primary").addresses
-
-    def build(**options: object) -> RedisRoomsAddon:
-        addon = make_addon(
-            password=PASSWORD, sentinels=sentinels, socket_timeout=2, **SERVICE, **options
-        )
-        addon.loadCredentials(redis_password=PASSWORD, redis_sentinel_password=SENTINEL_PASSWORD)
-        return addon
-
-    return build
-
-
-@pytest.fixture
-def addon(make: MakeAddon) -> RedisRoomsAddon:
-    return make()
-
-
-@pytest.fixture
-def prefixed(make: MakeAddon) -> RedisRoomsAddon:
-    return make(key_prefix=PREFIX)
-
-
-@pytest.fixture
-def limited(make: MakeAddon) -> RedisRoomsAddon:
-    return make(key_prefix=PREFIX, max_value_bytes=LIMIT)
-
-
-@pytest.fixture
-def flow_addons(deployment: str, request: pytest.FixtureRequest) -> Iterator[FlowAddons]:
+def flow_addons(backend: str, request: pytest.FixtureRequest) -> Iterator[FlowAddons]:
     """The workflows' own addon entries with only the mode and nodes (or sentinels) changed."""
-    if deployment == "cluster":
+    if backend == "cluster":
         nodes = request.getfixturevalue("cluster").startup_nodes
 
         def retarget(config: dict) -> dict:
