@@ -334,6 +334,10 @@ def _plain_fields(
     """For ``output``: each field's types kept unchanged by validation, and the defaults; None
     when the model cannot be built without its validator (validators, factories, constraints,
     container fields)."""
+    # Built now (it defers building to its first validation, which ``output`` may skip): the
+    # response envelope serialises the output with the model's own serializer (pydantic 2.11
+    # fails on a model that was never built).
+    model.model_rebuild(force=True)
     found = model.__pydantic_decorators__
     validators = (found.validators, found.field_validators, found.root_validators)
     if any(validators) or found.model_validators or model.__pydantic_post_init__ is not None:
