@@ -8,20 +8,27 @@ against a port where nothing listens) once through the hot path and once through
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.client import EMPTY_RESPONSE
 from redis.connection import BlockingConnectionPool
+from redis.retry import Retry
 
 from catalogue_calls import CALLS
 from conftest import PASSWORD
 from redis_rooms_pkg.actions import CATALOGUE, ActionResponse
-from redis_rooms_pkg.actions.base import validate
+from redis_rooms_pkg.actions.base import RAW, validate
 from redis_rooms_pkg.actions.history_key import KEY_PREFIX
 from redis_rooms_pkg.addon import RedisRoomsAddon
 from redis_rooms_pkg.services import hotpath
+from redis_rooms_pkg.services.client import AddonConnection, AddonSentinelConnection
+from redis_rooms_pkg.services.errors import WriteOutcomeUnknownError
 from servers import RedisServer, free_port
 
 MakeAddon = Callable[..., RedisRoomsAddon]
@@ -222,3 +229,151 @@ def test_a_connection_the_server_dropped_is_replaced_at_checkout(
     response = addon.get_key("k")
     assert (response.code, response.output.value) == (200, "v")
     assert addon.client().client_id() != before
+
+
+# --- the one-call exchange (AddonConnection.exchange) fails exactly as redis-py's two calls ---
+
+
+class FaultySocket:
+    """A connected socket whose ``sendall`` or ``recv_into`` fails as asked (else the real one)."""
+
+    def __init__(self, sock: socket.socket, on: str, fault: BaseException | None) -> None:
+        self._sock, self._on, self._fault = sock, on, fault
+
+    def sendall(self, data: bytes) -> None:
+        if self._on == "send":
+            self._raise()
+        self._sock.sendall(data)
+
+    def recv_into(self, buffer: Any, *args: Any) -> int:
+        if self._on == "read":
+            if self._fault is None:  # the peer closed: end of file
+                return 0
+            self._raise()
+        return self._sock.recv_into(buffer, *args)
+
+    def _raise(self) -> None:
+        assert self._fault is not None
+        raise self._fault
+
+    def __getattr__(self, name: str) -> Any:  # settimeout, shutdown, close...
+        return getattr(self._sock, name)
+
+
+FAULTS = [
+    pytest.param("send", TimeoutError("timed out"), id="send-timeout"),
+    pytest.param("send", BrokenPipeError(32, "Broken pipe"), id="send-broken-pipe"),
+    pytest.param("send", OSError("no errno"), id="send-oserror-one-arg"),
+    pytest.param("send", RuntimeError("interrupted"), id="send-other-exception"),
+    pytest.param("read", TimeoutError("timed out"), id="read-timeout"),
+    pytest.param("read", ConnectionResetError(104, "Connection reset by peer"), id="read-reset"),
+    pytest.param("read", None, id="read-end-of-file"),
+    pytest.param("read", RuntimeError("interrupted"), id="read-other-exception"),
+]
+
+
+def connected(server: RedisServer, on: str, fault: BaseException | None) -> AddonConnection:
+    """An addon connection to ``server`` past its first reply, whose socket then fails."""
+    connection = AddonConnection(host="127.0.0.1", port=server.port, password=PASSWORD)
+    connection.send_command("PING")
+    assert connection.read_response() in (b"PONG", "PONG")
+    faulty = FaultySocket(connection._sock, on, fault)
+    connection._sock = connection._parser._sock = faulty
+    return connection
+
+
+def outcome(call: Callable[[], Any]) -> tuple[Any, ...]:
+    try:
+        call()
+    except BaseException as exc:  # the outcome compared is the exception
+        cause = exc.__cause__ or exc.__context__
+        unknown = isinstance(exc, WriteOutcomeUnknownError)
+        return type(exc), str(exc), type(cause) if unknown else None
+    raise AssertionError("the faulty socket did not fail the command")
+
+
+@pytest.mark.parametrize(("on", "fault"), FAULTS)
+@pytest.mark.parametrize("args", [("GET", "k"), ("INCR", "n")], ids=["resend-safe", "unsafe"])
+def test_the_exchange_fails_as_redis_py_send_and_read(
+    server: RedisServer, on: str, fault: BaseException | None, args: tuple[str, ...]
+) -> None:
+    lean, generic = connected(server, on, fault), connected(server, on, fault)
+    found = outcome(lambda: lean.exchange(args))
+    expected = outcome(lambda: (generic.send_command(*args), generic.read_response()))
+    assert found == expected
+    assert lean._sock is None  # closed: no late reply is ever read
+    assert generic._sock is None
+    if args[0] == "INCR" and not isinstance(fault, RuntimeError):
+        assert found[0] is WriteOutcomeUnknownError  # may have run: not resent
+
+
+def test_the_exchange_reads_an_error_reply_as_redis_py(server: RedisServer) -> None:
+    server.client().set("text", "not a number")
+    lean, generic = (connected(server, "", None) for _ in range(2))
+    found = outcome(lambda: lean.exchange(("INCR", "text")))
+    expected = outcome(lambda: (generic.send_command("INCR", "text"), generic.read_response()))
+    assert found == expected
+    assert found[0] is redis.ResponseError
+    assert lean._sock is not None  # an error reply leaves the connection usable
+    assert lean.exchange(("GET", "text")) == b"not a number"
+
+
+@pytest.fixture
+def read_only_replica(tmp_path: Path) -> Iterator[RedisServer]:
+    """A replica (of a primary that is not there): it refuses writes with READONLY, as a
+    demoted primary does."""
+    replica = RedisServer(tmp_path, options=["--replicaof", "127.0.0.1", str(free_port())])
+    yield replica.start()
+    replica.stop()
+
+
+class _PrimaryPool:
+    """What a sentinel connection asks its pool: it believes it talks to the primary."""
+
+    is_master = True
+    check_connection = False
+    service_name = "mymaster"
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def get_master_address(self) -> tuple[str, int]:
+        return "127.0.0.1", self.port
+
+
+def test_a_demoted_primary_refusing_a_write_is_a_connection_error_on_both_paths(
+    read_only_replica: RedisServer,
+) -> None:
+    """Sentinel: READONLY closes the connection and becomes a connection error (the retry asks
+    the sentinels for the new primary), not an unknown outcome: the write was not applied."""
+    answers = []
+    for path in ("exchange", "generic"):
+        connection = AddonSentinelConnection(
+            connection_pool=_PrimaryPool(read_only_replica.port), retry=Retry(NoBackoff(), 0)
+        )
+        connection.connect()
+        if path == "exchange":
+            answers.append(outcome(lambda c=connection: c.exchange(("INCR", "n"))))
+        else:
+            answers.append(
+                outcome(lambda c=connection: (c.send_command("INCR", "n"), c.read_response()))
+            )
+        assert connection._sock is None
+    assert answers[0] == answers[1]
+    assert answers[0][:2] == (redis.ConnectionError, "The previous master is now a slave")
+
+
+def test_a_reply_callback_and_its_options_apply_on_the_exchange(
+    paths: tuple[RedisRoomsAddon, RedisRoomsAddon],
+) -> None:
+    """redis-py's parse_response steps around the exchange: callbacks get the options they
+    take (not NEVER_DECODE, EMPTY_RESPONSE or keys), and EMPTY_RESPONSE answers an error."""
+    hot, generic = (addon.client() for addon in paths)
+    for client in (hot, generic):
+        client.set("k", "v")
+    assert hot.execute_command("GET", "k", **RAW) == generic.execute_command("GET", "k", **RAW)
+    assert hot.execute_command("GET", "k", **RAW) == b"v"
+    assert hot.ttl("k") == generic.ttl("k") == -1
+    wrong = ("INCR", "k")
+    assert hot.execute_command(*wrong, **{EMPTY_RESPONSE: "empty"}) == "empty"
+    assert generic.execute_command(*wrong, **{EMPTY_RESPONSE: "empty"}) == "empty"

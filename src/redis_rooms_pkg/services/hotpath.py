@@ -20,11 +20,14 @@ and cluster and embedded clients (other classes).
 from __future__ import annotations
 
 import os
+import time
 from queue import Empty, Full
 from typing import Any
 
 import redis
+from redis.client import EMPTY_RESPONSE, NEVER_DECODE
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 
 try:  # redis-py's OpenTelemetry support (present in every version the project declares)
     from redis.observability.providers import get_observability_instance
@@ -180,5 +183,36 @@ def send_on_pooled_connection(client: Any, args: tuple[Any, ...], options: dict[
 def _send_and_parse(
     client: Any, connection: Any, args: tuple[Any, ...], options: dict[str, Any]
 ) -> Any:
-    connection.send_command(*args, **options)
-    return client.parse_response(connection, args[0], **options)
+    if not _exchanges(connection):
+        connection.send_command(*args, **options)
+        return client.parse_response(connection, args[0], **options)
+    # redis-py's parse_response around the connection's one-call exchange
+    try:
+        response = connection.exchange(args, NEVER_DECODE in options)
+    except ResponseError:
+        if EMPTY_RESPONSE in options:
+            return options[EMPTY_RESPONSE]
+        raise
+    callback = client.response_callbacks.get(args[0])
+    if callback is None:
+        return response
+    kept = {name: value for name, value in options.items() if name not in _NOT_FOR_CALLBACKS}
+    return callback(response, **kept)
+
+
+_NOT_FOR_CALLBACKS = frozenset({NEVER_DECODE, EMPTY_RESPONSE, "keys"})  # parse_response drops
+
+
+def _exchanges(connection: Any) -> bool:
+    """Whether ``connection`` can send a command and read its reply in one call (an addon
+    connection's ``exchange``): connected and past its first reply (the first-reply watch
+    reads that one), and no health check due (redis-py's send runs it: a PING after
+    ``health_check_interval`` idle seconds). RESP2 or RESP3 alike: the parser itself hands
+    push messages to their handlers and reads on to the reply."""
+    interval = connection.health_check_interval
+    return (
+        connection._sock is not None
+        and getattr(connection, "exchange", None) is not None
+        and not getattr(connection, "_awaiting_first_reply", False)
+        and not (interval and time.monotonic() > connection.next_health_check)
+    )
