@@ -4,8 +4,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from action_support import LIMIT, PREFIX, failed, ok
+from redis_rooms_pkg.actions.base import parse_json
 from redis_rooms_pkg.addon import RedisRoomsAddon
 
 CHAT = [
@@ -62,3 +68,58 @@ def test_history_bad_input(prefixed: RedisRoomsAddon) -> None:
 def test_history_append_refuses_a_message_over_the_limit(limited: RedisRoomsAddon) -> None:
     failed(limited.history_append("s", [{"role": "user", "content": "x" * LIMIT}]), 413)
     assert limited.client().exists(PREFIX + "history:s") == 0
+
+
+def test_history_get_reads_each_entry_as_json_loads_does(prefixed: RedisRoomsAddon) -> None:
+    """history_get parses entries with actions.base.parse_json (json.loads's scanner called
+    directly): entries with spaces around them or a byte-order mark, extra data after a value,
+    or JSON that is not an object answer as json.loads would have them."""
+    raw = prefixed.client()
+    key = PREFIX + "history:odd"
+    raw.rpush(key, ' {"role": "user", "content": "padded"}\n', '{"role":"a","content":"b"}')
+    assert ok(prefixed.history_get("odd")).messages == [
+        {"role": "user", "content": "padded"},
+        {"role": "a", "content": "b"},
+    ]
+    for bad in ('{"role": "a"} {"extra": 1}', '\ufeff{"role": "a"}', "[1, 2]", '"text"', ""):
+        raw.delete(key)
+        raw.rpush(key, bad)
+        assert "entry 0" in failed(prefixed.history_get("odd"), 422)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+AROUND = st.sampled_from(["", " ", "\n", "\t", "\ufeff", "x", "]", "}", ",", '"'])
+
+
+def loaded(parse: Callable[[str], Any], text: str) -> tuple[str, str]:
+    """What ``parse`` makes of ``text``: the value's repr (NaN equals itself there), or the
+    error's type and message."""
+    try:
+        return "value", repr(parse(text))
+    except (ValueError, RecursionError) as exc:
+        return type(exc).__name__, str(exc)
+
+
+@settings(max_examples=400, derandomize=True, database=None, deadline=None)
+@given(value=JSON_VALUES, before=AROUND, after=AROUND, cut=st.integers(0, 3))
+def test_parse_json_is_json_loads_on_json_text(
+    value: Any, before: str, after: str, cut: int
+) -> None:
+    text = json.dumps(value)
+    for candidate in (text, before + text + after, text[: max(len(text) - cut, 0)]):
+        assert loaded(parse_json, candidate) == loaded(json.loads, candidate)
+
+
+@settings(max_examples=400, derandomize=True, database=None, deadline=None)
+@given(text=st.text())
+def test_parse_json_is_json_loads_on_any_text(text: str) -> None:
+    assert loaded(parse_json, text) == loaded(json.loads, text)
+
+
+def test_parse_json_is_json_loads_on_nesting_too_deep() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    assert loaded(parse_json, deep) == loaded(json.loads, deep)

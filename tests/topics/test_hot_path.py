@@ -377,3 +377,92 @@ def test_a_reply_callback_and_its_options_apply_on_the_exchange(
     wrong = ("INCR", "k")
     assert hot.execute_command(*wrong, **{EMPTY_RESPONSE: "empty"}) == "empty"
     assert generic.execute_command(*wrong, **{EMPTY_RESPONSE: "empty"}) == "empty"
+
+
+def generic_pipeline(connection: AddonConnection, commands: list[tuple[Any, ...]]) -> list[Any]:
+    """What redis-py's pipeline does on a connection: one write, then each reply in turn."""
+    connection.send_packed_command(connection.pack_commands(commands))
+    replies = []
+    for _ in commands:
+        try:
+            replies.append(connection.read_response())
+        except redis.ResponseError as error:
+            replies.append(error)
+    return replies
+
+
+@pytest.mark.parametrize(("on", "fault"), FAULTS)
+@pytest.mark.parametrize(
+    "commands",
+    [[("GET", "k"), ("TTL", "k")], [("SET", "k", "v"), ("INCR", "n")]],
+    ids=["resend-safe", "unsafe"],
+)
+def test_a_pipeline_exchange_fails_as_redis_py_pipeline(
+    server: RedisServer, on: str, fault: BaseException | None, commands: list[tuple[Any, ...]]
+) -> None:
+    lean, generic = connected(server, on, fault), connected(server, on, fault)
+    found = outcome(lambda: lean.exchange_all([(args, False) for args in commands]))
+    expected = outcome(lambda: generic_pipeline(generic, commands))
+    assert found == expected
+    assert lean._sock is None
+    assert generic._sock is None
+    if commands[-1][0] == "INCR" and not isinstance(fault, RuntimeError):
+        assert found[0] is WriteOutcomeUnknownError
+
+
+def test_a_pipeline_exchange_keeps_error_replies_in_place(server: RedisServer) -> None:
+    server.client().set("text", "not a number")
+    commands = [("INCR", "text"), ("GET", "text"), ("LPUSH", "text", "x")]
+    lean, generic = (connected(server, "", None) for _ in range(2))
+    found = lean.exchange_all([(args, False) for args in commands])
+    expected = generic_pipeline(generic, commands)
+    assert [type(reply) for reply in found] == [type(reply) for reply in expected]
+    assert [str(reply) for reply in found] == [str(reply) for reply in expected]
+    assert found[1] == b"not a number"
+    assert isinstance(found[2], redis.ResponseError)
+
+
+def test_a_demoted_primary_refusing_a_pipeline_is_a_connection_error(
+    read_only_replica: RedisServer,
+) -> None:
+    connection = AddonSentinelConnection(
+        connection_pool=_PrimaryPool(read_only_replica.port), retry=Retry(NoBackoff(), 0)
+    )
+    connection.connect()
+    found = outcome(lambda: connection.exchange_all([(("INCR", "n"), False)]))
+    assert found[:2] == (redis.ConnectionError, "The previous master is now a slave")
+    assert connection._sock is None
+
+
+def test_every_action_sends_its_commands_and_pipelines_on_the_hot_path(
+    server: RedisServer,
+    paths: tuple[RedisRoomsAddon, RedisRoomsAddon],
+    generic_calls: list[tuple[Any, ...]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every command an action sends (SCAN, SADD, ZRANGE, XADD, INFO... not only the single-key
+    ones) and every pipeline without MULTI goes out through the connection's one-call
+    exchange, on the hot path only."""
+    exchanged: list[str] = []
+    for method in ("exchange", "exchange_all"):
+        original = getattr(AddonConnection, method)
+
+        def counted(self: Any, *args: Any, _original: Any = original, _name: str = method) -> Any:
+            exchanged.append(_name)
+            return _original(self, *args)
+
+        monkeypatch.setattr(AddonConnection, method, counted)
+    hot, generic = paths
+    sent_generically = {}
+    for name in CATALOGUE:
+        server.client().flushall()
+        generic_calls.clear()
+        assert getattr(hot, name)(**CALLS[name]).code in (200, 404), name
+        sent_generically[name] = list(generic_calls)
+    assert sent_generically == {name: [] for name in CATALOGUE}
+    assert exchanged.count("exchange_all") >= 3  # get_key with_ttl, exists_key, set_many...
+    exchanged.clear()
+    assert generic.get_key("k", with_ttl=True).code == 200
+    assert generic.server_info().code == 200
+    assert exchanged == []
+    assert {call[0] for call in generic_calls} == {"INFO"}

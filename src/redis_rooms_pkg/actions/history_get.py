@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import Field
@@ -13,6 +12,7 @@ from redis_rooms_pkg.actions.base import (
     Params,
     as_text,
     check_response,
+    parse_json,
     reply_size,
 )
 from redis_rooms_pkg.actions.history_key import KEY_PREFIX, history_key
@@ -36,7 +36,7 @@ def history_get(ctx: ActionContext, params: Params) -> HistoryGetOutput:
     messages = []
     for index, entry in enumerate(raw):
         try:
-            message = json.loads(as_text(entry))
+            message = parse_json(as_text(entry))
         except ValueError:
             message = None
         if not isinstance(message, dict):

@@ -26,6 +26,7 @@ from redis.cluster import (
     RedisCluster,
 )
 from redis.connection import (
+    AbstractConnection,
     BlockingConnectionPool,
     Connection,
     SSLConnection,
@@ -205,6 +206,33 @@ class _AtMostOnce:
         if interval:  # as redis-py's read_response: the next check is due an interval from now
             self.next_health_check = time.monotonic() + interval
         return response
+
+    def exchange_all(self, commands: list[tuple[tuple[Any, ...], bool]]) -> list[Any]:
+        """A pipeline's ``pack_commands`` and ``send_packed_command``, then ``read_response``
+        for each command (``(args, disable_decoding)``), for the hot path's pipelines: every
+        reply in order, an error reply in its command's place (as redis-py's pipeline reads
+        them). The same effects as :meth:`exchange`, for the pipeline as a whole: resent only
+        if every command in it is safe to resend.
+        """
+        self._sent_safe = all(resend_safe(args) for args, _ in commands)
+        self._sent_name = "a pipeline" if len(commands) > 1 else _text(commands[0][0][0])
+        replies = []
+        try:
+            packed = AbstractConnection.pack_commands(self, [args for args, _ in commands])  # type: ignore[arg-type]
+            self._write(packed)
+            for _, raw in commands:
+                reply = self._read(raw)
+                if isinstance(reply, redis.ResponseError):  # the command's answer, unless
+                    with contextlib.suppress(redis.ResponseError):  # a demoted primary's
+                        self._refused(reply)
+                replies.append(reply)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            self._outcome_unknown(exc)
+            raise
+        interval = self.health_check_interval  # type: ignore[attr-defined]
+        if interval:
+            self.next_health_check = time.monotonic() + interval
+        return replies
 
     def _write(self, packed: list[bytes]) -> None:
         """redis-py's send_packed_command after its connect and health check."""
