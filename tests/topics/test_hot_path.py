@@ -147,6 +147,7 @@ def assert_validation_builds(response: ActionResponse) -> None:
     given = {field: getattr(built, field) for field in built.model_fields_set}
     validated = type(built).model_validate(given)
     assert built.model_dump_json() == validated.model_dump_json()  # types too (true is not 1)
+    assert list(built.model_dump()) == list(validated.model_dump())  # the fields' order too
     assert built.model_fields_set == validated.model_fields_set
 
 

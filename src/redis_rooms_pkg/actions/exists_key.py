@@ -8,6 +8,7 @@ from redis_rooms_pkg.actions.base import (
     ActionContext,
     ActionOutput,
     Params,
+    output,
 )
 
 
@@ -30,8 +31,8 @@ def exists_key(ctx: ActionContext, params: Params) -> ExistsKeyOutput:
     names = list(dict.fromkeys(params.keys))
     exists = dict(zip(names, exists_each(ctx, names), strict=True))
     count = sum(exists.values())
-    return ExistsKeyOutput(
-        exists=exists, count=count, message=f"{count} of {len(names)} key(s) exist"
+    return output(
+        ExistsKeyOutput, exists=exists, count=count, message=f"{count} of {len(names)} key(s) exist"
     )
 
 

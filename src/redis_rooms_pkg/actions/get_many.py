@@ -12,6 +12,7 @@ from redis_rooms_pkg.actions.base import (
     Params,
     check_response,
     decode_value,
+    output,
     per_group,
     reply_size,
     slot_groups,
@@ -49,7 +50,8 @@ def get_many(ctx: ActionContext, params: Params) -> GetManyOutput:
             (None, None) if raw is None else decode_value(raw, params.encoding, name)
         )
     found = sum(value is not None for value in values.values())
-    return GetManyOutput(
+    return output(
+        GetManyOutput,
         values=values,
         found_count=found,
         data=data if params.encoding == "json" else None,

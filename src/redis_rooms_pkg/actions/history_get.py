@@ -12,6 +12,7 @@ from redis_rooms_pkg.actions.base import (
     Params,
     as_text,
     check_response,
+    output,
     parse_json,
     reply_size,
 )
@@ -47,7 +48,8 @@ def history_get(ctx: ActionContext, params: Params) -> HistoryGetOutput:
             )
         messages.append(message)
     message = f"{len(messages)} message(s) in {label!r}" if messages else f"{label!r} not found"
-    return HistoryGetOutput(
+    return output(
+        HistoryGetOutput,
         session_id=params.session_id,
         messages=messages,
         count=len(messages),

@@ -9,6 +9,7 @@ from redis_rooms_pkg.actions.base import (
     ActionOutput,
     Params,
     as_text,
+    output,
 )
 from redis_rooms_pkg.actions.scripts import CHECKS, EXPIRE_MAX, run_script
 from redis_rooms_pkg.services.errors import AddonError
@@ -72,7 +73,8 @@ def increment(ctx: ActionContext, params: Params) -> IncrementOutput:
     text = as_text(value)
     number: int | float = float(text) if is_float else int(text)
     expiry = f", expires in {params.ex}s" if created and params.ex else ""
-    return IncrementOutput(
+    return output(
+        IncrementOutput,
         key=params.key,
         value=number,
         created=bool(created),

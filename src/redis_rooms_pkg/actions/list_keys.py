@@ -12,6 +12,7 @@ from redis_rooms_pkg.actions.base import (
     Scanner,
     check_response,
     decode_value,
+    output,
     reply_size,
     text_names,
 )
@@ -94,7 +95,8 @@ def list_keys(ctx: ActionContext, params: Params) -> ListKeysOutput:
             f"; {binary} key(s) whose names are not UTF-8 text were skipped (a workflow cannot "
             "name them)"
         )
-    return ListKeysOutput(
+    return output(
+        ListKeysOutput,
         keys=keys,
         count=len(keys),
         cursor=cursor,

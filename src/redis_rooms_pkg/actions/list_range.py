@@ -10,6 +10,7 @@ from redis_rooms_pkg.actions.base import (
     Params,
     as_text,
     check_response,
+    output,
     reply_size,
 )
 
@@ -24,7 +25,8 @@ def list_range(ctx: ActionContext, params: Params) -> ListRangeOutput:
     raw = ctx.client.lrange(ctx.keys.key(params.key), params.start, params.stop)
     check_response(ctx, reply_size(raw), "read a smaller slice (start and stop) per call")
     values = [as_text(value) for value in raw]
-    return ListRangeOutput(
+    return output(
+        ListRangeOutput,
         key=params.key,
         values=values,
         count=len(values),

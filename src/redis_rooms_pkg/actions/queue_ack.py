@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from redis_rooms_pkg.actions.base import ActionContext, ActionOutput, Params, as_text
+from redis_rooms_pkg.actions.base import ActionContext, ActionOutput, Params, as_text, output
 from redis_rooms_pkg.actions.queue_keys import check_names, queue_keys
 from redis_rooms_pkg.actions.scripts import CHECKS, run_script
 
@@ -45,7 +45,8 @@ def queue_ack(ctx: ActionContext, params: Params) -> QueueAckOutput:
     acked = {as_text(i) for i in run_script(ctx, SCRIPT, stream, params.group, *ids)}
     not_pending = [i for i in ids if i not in acked]
     more = f" ({len(not_pending)} not pending)" if not_pending else ""
-    return QueueAckOutput(
+    return output(
+        QueueAckOutput,
         queue=params.queue,
         acked=len(acked),
         not_pending=not_pending,

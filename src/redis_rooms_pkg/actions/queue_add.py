@@ -11,6 +11,7 @@ from redis_rooms_pkg.actions.base import (
     Params,
     as_text,
     encode_value,
+    output,
 )
 from redis_rooms_pkg.actions.queue_keys import JOB_FIELD, queue_keys
 
@@ -26,8 +27,11 @@ def queue_add(ctx: ActionContext, params: Params) -> QueueAddOutput:
     trim = ["MAXLEN", "=", params.max_length] if params.max_length is not None else []
     reply = ctx.client.execute_command("XADD", stream, *trim, "*", JOB_FIELD, data, **RAW)
     job_id = as_text(reply)
-    return QueueAddOutput(
-        queue=params.queue, id=job_id, message=f"added job {job_id} to {params.queue!r}"
+    return output(
+        QueueAddOutput,
+        queue=params.queue,
+        id=job_id,
+        message=f"added job {job_id} to {params.queue!r}",
     )
 
 

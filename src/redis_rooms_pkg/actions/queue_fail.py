@@ -10,6 +10,7 @@ from redis_rooms_pkg.actions.base import (
     Params,
     as_text,
     encode_value,
+    output,
 )
 from redis_rooms_pkg.actions.params import MAX_DELIVERIES
 from redis_rooms_pkg.actions.queue_keys import JOB_FIELD, check_names, queue_keys
@@ -86,7 +87,8 @@ def queue_fail(ctx: ActionContext, params: Params) -> QueueFailOutput:
     )
     label = params.queue
     if not int(reply[0]):
-        return QueueFailOutput(
+        return output(
+            QueueFailOutput,
             queue=label,
             id=params.id,
             pending=False,
@@ -100,7 +102,8 @@ def queue_fail(ctx: ActionContext, params: Params) -> QueueFailOutput:
         message += f"{deliveries} deliveries"
     else:
         message = f"job {params.id} of {label!r} given back for a retry ({deliveries} deliveries)"
-    return QueueFailOutput(
+    return output(
+        QueueFailOutput,
         queue=label,
         id=params.id,
         pending=True,

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from redis_rooms_pkg.actions.base import ActionContext, ActionOutput, Params, as_text
+from redis_rooms_pkg.actions.base import ActionContext, ActionOutput, Params, as_text, output
 from redis_rooms_pkg.actions.queue_keys import check_names, queue_keys
 
 
@@ -65,7 +65,8 @@ def queue_info(ctx: ActionContext, params: Params) -> QueueInfoOutput:
     lag = group.get("lag") if group else None
     label = params.queue
     if group is None:
-        return QueueInfoOutput(
+        return output(
+            QueueInfoOutput,
             queue=label,
             length=int(length),
             pending=0,
@@ -76,7 +77,8 @@ def queue_info(ctx: ActionContext, params: Params) -> QueueInfoOutput:
             message=f"{label!r}: {length} job(s), no group {params.group!r} yet; {dead} dead",
         )
     pending = int(group["pending"])
-    return QueueInfoOutput(
+    return output(
+        QueueInfoOutput,
         queue=label,
         length=int(length),
         pending=pending,

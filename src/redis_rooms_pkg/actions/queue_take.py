@@ -8,7 +8,7 @@ from typing import Any
 import redis
 from pydantic import Field
 
-from redis_rooms_pkg.actions.base import ActionContext, ActionOutput, Params, as_text
+from redis_rooms_pkg.actions.base import ActionContext, ActionOutput, Params, as_text, output
 from redis_rooms_pkg.actions.list_pop import MIN_BLOCK, block_slice
 from redis_rooms_pkg.actions.params import MAX_RECLAIM_S, MAX_TAKE
 from redis_rooms_pkg.actions.queue_keys import check_names, job_of, queue_keys
@@ -137,8 +137,13 @@ def queue_take(ctx: ActionContext, params: Params) -> QueueTakeOutput:
         else f"no job ready in {params.queue!r}"
         + (f" (waited {params.wait_s:g}s)" if params.wait_s else "")
     )
-    return QueueTakeOutput(
-        queue=params.queue, jobs=jobs, count=len(jobs), found=bool(jobs), message=message
+    return output(
+        QueueTakeOutput,
+        queue=params.queue,
+        jobs=jobs,
+        count=len(jobs),
+        found=bool(jobs),
+        message=message,
     )
 
 

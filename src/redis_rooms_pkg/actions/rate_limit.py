@@ -10,6 +10,7 @@ from redis_rooms_pkg.actions.base import (
     ActionContext,
     ActionOutput,
     Params,
+    output,
 )
 from redis_rooms_pkg.actions.params import RATE_MAX_LIMIT, RATE_MAX_WINDOW
 from redis_rooms_pkg.actions.scripts import CHECKS, run_script
@@ -72,7 +73,8 @@ def rate_limit(ctx: ActionContext, params: Params) -> RateLimitOutput:
     )
     reset_in = round(max(0, int(reset_us)) / 1_000_000, 3)
     verdict = "allowed" if allowed else f"denied: retry in {reset_in:g}s"
-    return RateLimitOutput(
+    return output(
+        RateLimitOutput,
         key=params.key,
         allowed=bool(allowed),
         remaining=int(remaining),

@@ -11,6 +11,7 @@ from redis_rooms_pkg.actions.base import (
     ActionContext,
     ActionOutput,
     Params,
+    output,
     per_primary,
 )
 from redis_rooms_pkg.services.errors import AddonError
@@ -83,7 +84,8 @@ def server_info(ctx: ActionContext, params: Params) -> ServerInfoOutput:
     if params.section:
         sections = _info(ctx, params.section)
         raw = sections[""] if list(sections) == [""] else sections
-    return ServerInfoOutput(
+    return output(
+        ServerInfoOutput,
         version=version,
         mode=str(first.get("redis_mode", "")),
         role=role,

@@ -10,6 +10,7 @@ from redis_rooms_pkg.actions.base import (
     Params,
     check_call_size,
     encode_value,
+    output,
 )
 from redis_rooms_pkg.actions.scripts import CHECKS, EXPIRE_MAX, run_script
 
@@ -53,7 +54,8 @@ def set_add(ctx: ActionContext, params: Params) -> SetAddOutput:
     data = encode_members(ctx, params.key, params.members)
     flags = run_script(ctx, SCRIPT, ctx.keys.key(params.key), params.ex or "", *data)
     new = [member for member, flag in zip(params.members, flags, strict=True) if int(flag)]
-    return SetAddOutput(
+    return output(
+        SetAddOutput,
         key=params.key,
         new_members=new,
         added=len(new),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from redis_rooms_pkg.actions.base import RAW, ActionContext, ActionOutput, Params
+from redis_rooms_pkg.actions.base import RAW, ActionContext, ActionOutput, Params, output
 from redis_rooms_pkg.actions.set_add import encode_members
 
 
@@ -22,7 +22,8 @@ def set_contains(ctx: ActionContext, params: Params) -> SetContainsOutput:
     flags = ctx.client.execute_command("SMISMEMBER", ctx.keys.key(params.key), *data, **RAW)
     contains = {member: bool(int(flag)) for member, flag in zip(members, flags, strict=True)}
     count = sum(contains.values())
-    return SetContainsOutput(
+    return output(
+        SetContainsOutput,
         key=params.key,
         contains=contains,
         count=count,

@@ -10,6 +10,7 @@ from redis_rooms_pkg.actions.base import (
     Params,
     check_call_size,
     encode_value,
+    output,
     per_group,
     slot_groups,
 )
@@ -35,9 +36,10 @@ def mset(ctx: ActionContext, data: dict[str, bytes]) -> None:
 
 def set_each(ctx: ActionContext, data: dict[str, bytes], ex: int | None, nx: bool) -> list[bool]:
     """One SET per key (value, expiry and condition atomic per key), pipelined in one trip."""
+    options = (["EX", ex] if ex is not None else []) + (["NX"] if nx else [])
     pipe = ctx.client.pipeline(transaction=False)
-    for name, value in data.items():
-        pipe.set(ctx.keys.key(name), value, ex=ex, nx=nx)
+    for name, value in data.items():  # redis-py's set() would build the same SET (~3 us each)
+        pipe.execute_command("SET", ctx.keys.key(name), value, *options)
     return [bool(reply) for reply in pipe.execute()]
 
 
@@ -55,7 +57,8 @@ def set_many(ctx: ActionContext, params: Params) -> SetManyOutput:
     done = set(written)
     skipped = [name for name in data if name not in done]
     note = f" ({len(skipped)} existed, left alone)" if skipped else ""
-    return SetManyOutput(
+    return output(
+        SetManyOutput,
         count=len(written),
         success=True,
         skipped=skipped,

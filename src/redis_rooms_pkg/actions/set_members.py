@@ -10,6 +10,7 @@ from redis_rooms_pkg.actions.base import (
     ActionOutput,
     Params,
     check_response,
+    output,
     reply_size,
     text_names,
 )
@@ -49,7 +50,8 @@ def set_members(ctx: ActionContext, params: Params) -> SetMembersOutput:
     more = " (more: call again with cursor)" if cursor else ""
     if skipped:
         more += f"; {len(skipped)} member(s) that are not UTF-8 text were skipped"
-    return SetMembersOutput(
+    return output(
+        SetMembersOutput,
         key=params.key,
         members=members,
         count=len(members),

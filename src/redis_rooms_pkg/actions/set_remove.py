@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from redis_rooms_pkg.actions.base import ActionContext, ActionOutput, Params
+from redis_rooms_pkg.actions.base import ActionContext, ActionOutput, Params, output
 from redis_rooms_pkg.actions.set_add import encode_members
 
 
@@ -16,8 +16,11 @@ class SetRemoveOutput(ActionOutput):
 def set_remove(ctx: ActionContext, params: Params) -> SetRemoveOutput:
     data = encode_members(ctx, params.key, list(dict.fromkeys(params.members)))
     removed = int(ctx.client.srem(ctx.keys.key(params.key), *data))
-    return SetRemoveOutput(
-        key=params.key, removed=removed, message=f"removed {removed} member(s) of {params.key!r}"
+    return output(
+        SetRemoveOutput,
+        key=params.key,
+        removed=removed,
+        message=f"removed {removed} member(s) of {params.key!r}",
     )
 
 

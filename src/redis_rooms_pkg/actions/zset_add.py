@@ -10,6 +10,7 @@ from redis_rooms_pkg.actions.base import (
     Params,
     check_call_size,
     encode_value,
+    output,
 )
 from redis_rooms_pkg.actions.scripts import CHECKS, CHUNK, EXPIRE_MAX, run_script
 
@@ -68,7 +69,8 @@ def zset_add(ctx: ActionContext, params: Params) -> ZsetAddOutput:
     check_call_size(ctx, size, "members")
     nx = "NX" if params.only_new else ""
     added = int(run_script(ctx, SCRIPT, ctx.keys.key(params.key), params.ex or "", nx, *pairs))
-    return ZsetAddOutput(
+    return output(
+        ZsetAddOutput,
         key=params.key,
         added=added,
         message=f"{len(params.scores)} member(s) in {params.key!r} ({added} new)",

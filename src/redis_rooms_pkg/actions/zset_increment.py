@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from redis_rooms_pkg.actions.base import ActionContext, ActionOutput, Params, encode_value
+from redis_rooms_pkg.actions.base import ActionContext, ActionOutput, Params, encode_value, output
 from redis_rooms_pkg.actions.scripts import CHECKS, run_script
 from redis_rooms_pkg.actions.zset_add import score_text
 from redis_rooms_pkg.services.errors import AddonError
@@ -40,7 +40,8 @@ def zset_increment(ctx: ActionContext, params: Params) -> ZsetIncrementOutput:
             "overflow (not a finite number); nothing was written",
         )
     score = float(reply)
-    return ZsetIncrementOutput(
+    return output(
+        ZsetIncrementOutput,
         key=params.key,
         member=params.member,
         score=score,

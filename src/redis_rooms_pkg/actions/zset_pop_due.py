@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from redis_rooms_pkg.actions.base import ActionContext, ActionOutput, Params, as_text
+from redis_rooms_pkg.actions.base import ActionContext, ActionOutput, Params, as_text, output
 from redis_rooms_pkg.actions.params import MAX_POP
 from redis_rooms_pkg.actions.scripts import CHECKS, run_script
 from redis_rooms_pkg.actions.zset_add import score_text
@@ -48,7 +48,8 @@ def zset_pop_due(ctx: ActionContext, params: Params) -> ZsetPopDueOutput:
     reply = run_script(ctx, SCRIPT, ctx.keys.key(params.key), params.count, now)
     members = [as_text(member) for member in reply[1::2]]
     scores = [float(score) for score in reply[2::2]]
-    return ZsetPopDueOutput(
+    return output(
+        ZsetPopDueOutput,
         key=params.key,
         members=members,
         scores=scores,

@@ -17,6 +17,7 @@ from redis_rooms_pkg.actions.base import (
     ActionOutput,
     Params,
     check_response,
+    output,
     reply_size,
 )
 from redis_rooms_pkg.actions.zset_add import score_text
@@ -130,7 +131,8 @@ def zset_range(ctx: ActionContext, params: Params) -> ZsetRangeOutput:
     members = [bytes(member).decode("utf-8", "replace") for member, _ in pairs]
     scores = [float(score) for _, score in pairs] if params.with_scores else None
     more = " (more matched: narrow the range or raise limit)" if truncated else ""
-    return ZsetRangeOutput(
+    return output(
+        ZsetRangeOutput,
         key=params.key,
         members=members,
         scores=scores,
