@@ -405,9 +405,9 @@ def _check(annotation: Any) -> Callable[[Any], bool] | None:
         return lambda value: type(value) is annotation
     if _is_union(annotation):
         kept = _kept(annotation)
-        if kept is None or type(kept) is not frozenset:
-            return None if kept is None else kept  # type: ignore[return-value]
-        return lambda value: type(value) in kept
+        if type(kept) is frozenset:  # a union of scalars (never _ANY: that is Any alone)
+            return lambda value: type(value) in kept
+        return kept  # type: ignore[return-value] - a check, or None
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is list and len(args) == 1:
         item = _check(args[0])
