@@ -9,7 +9,6 @@ import hashlib
 import json
 import math
 import sys
-import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -305,51 +304,37 @@ Out = TypeVar("Out", bound="ActionOutput")
 
 def output(model: type[Out], /, **values: Any) -> Out:
     """``model(**values)``: an action's output, built without running the model's validator
-    when validating would change nothing: every value given already has its field's type
-    exactly (text, a boolean, a whole number, a float or null; a list or a dict with text keys
-    of such values, or of anything for ``Any``; anything for an ``Any`` field), and the model
-    has no validators of its own. Anything else is validated, with its errors.
+    when validating would change nothing (every value given already has its field's type:
+    text, a boolean, a whole number or null, anything for an ``Any`` field; the model has no
+    validators of its own). Anything else is validated, with its errors.
 
     Saves ~1.5 us per action between real round trips (the validator's code is cold by then;
-    ~0.2 us in a tight loop), and ~4 us for 20 messages in a list (the validator copies every
-    list and dict), measured in the benchmark (docs/benchmarks.md). A test rebuilds every
-    output the actions return through the validator and compares.
+    ~0.2 us in a tight loop), measured in the benchmark (docs/benchmarks.md). A test rebuilds
+    every output the actions return through the validator and compares.
     """
     plan = _plain_fields(model)
     if plan is not None:
-        kinds, defaults, factories = plan
+        kinds, defaults = plan
         for name, value in values.items():
             accepted = kinds.get(name)
-            if accepted is None:
-                break
-            if type(accepted) is frozenset:
-                if accepted is not _ANY and type(value) not in accepted:
-                    break
-            elif not accepted(value):
+            if accepted is None or (accepted is not _ANY and type(value) not in accepted):
                 break
         else:
-            fields = {**defaults, **values}  # the fields in the model's order
-            for name, factory in factories.items():
-                if name not in values:
-                    fields[name] = factory()
-            return _bare(model, fields, values.keys())
+            return _bare(model, {**defaults, **values}, values.keys())
     return model(**values)
 
 
 _ANY: frozenset[type] = frozenset()  # an ``Any`` field: every value is kept as it is
-# Types a validator returns unchanged when the value has the type exactly (float too: only an
-# int given for a float is converted, and an int is not a float here).
-_SCALARS = (str, bool, int, float, type(None))
-Kept = frozenset[type] | Callable[[Any], bool]  # exact types, or a check of the whole value
+_SCALARS = (str, bool, int, type(None))  # types a lax validator returns unchanged
 
 
 @functools.cache  # per output class (a few dozen, defined at import)
 def _plain_fields(
     model: type[BaseModel],
-) -> tuple[dict[str, Kept], dict[str, Any], dict[str, Callable[[], Any]]] | None:
-    """For ``output``: what each field keeps unchanged through validation, the defaults and
-    the default factories; None when the model cannot be built without its validator
-    (validators, constraints, a field type other than those ``output`` names)."""
+) -> tuple[dict[str, frozenset[type]], dict[str, Any]] | None:
+    """For ``output``: each field's types kept unchanged by validation, and the defaults; None
+    when the model cannot be built without its validator (validators, factories, constraints,
+    container fields)."""
     # Built now (it defers building to its first validation, which ``output`` may skip): the
     # response envelope serialises the output with the model's own serializer (pydantic 2.11
     # fails on a model that was never built).
@@ -358,75 +343,22 @@ def _plain_fields(
     validators = (found.validators, found.field_validators, found.root_validators)
     if any(validators) or found.model_validators or model.__pydantic_post_init__ is not None:
         return None
-    kinds: dict[str, Kept] = {}
+    kinds: dict[str, frozenset[type]] = {}
     defaults: dict[str, Any] = {}
-    factories: dict[str, Callable[[], Any]] = {}
     for name, field in model.model_fields.items():
-        if field.metadata or field.is_required():
+        if field.metadata or field.default_factory is not None:
             return None
-        kept = _kept(field.annotation)
-        if kept is None:
-            return None
-        kinds[name] = kept
-        if field.default_factory is not None:  # called per output; its place kept in order
-            factories[name] = field.default_factory  # type: ignore[assignment]
-            defaults[name] = None
-        elif type(field.default) in _SCALARS:
-            defaults[name] = field.default
+        if field.annotation is Any:
+            kinds[name] = _ANY
         else:
+            members = typing.get_args(field.annotation) or (field.annotation,)
+            if not all(member in _SCALARS for member in members):
+                return None
+            kinds[name] = frozenset(members)
+        if field.is_required() or type(field.default) not in _SCALARS:
             return None
-    return kinds, defaults, factories
-
-
-def _kept(annotation: Any) -> Kept | None:
-    """How ``output`` tells a value the validator of ``annotation`` would keep unchanged: the
-    exact types of a union of scalars (or ``_ANY``), else a check of the value; None when the
-    annotation is none of those ``output`` handles."""
-    if annotation is Any:
-        return _ANY
-    members = typing.get_args(annotation) if _is_union(annotation) else (annotation,)
-    if all(member in _SCALARS for member in members):
-        return frozenset(members)
-    checks = []
-    for member in members:
-        check = _check(member)
-        if check is None:
-            return None
-        checks.append(check)
-    return lambda value: any(check(value) for check in checks)
-
-
-def _check(annotation: Any) -> Callable[[Any], bool] | None:
-    """A check that ``value`` is kept unchanged by the validator of ``annotation``: a scalar
-    type exactly, anything for ``Any``, a list or a dict with text keys of such values."""
-    if annotation is Any:
-        return lambda value: True
-    if annotation in _SCALARS:
-        return lambda value: type(value) is annotation
-    if _is_union(annotation):
-        kept = _kept(annotation)
-        if type(kept) is frozenset:  # a union of scalars (never _ANY: that is Any alone)
-            return lambda value: type(value) in kept
-        return kept  # type: ignore[return-value] - a check, or None
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin is list and len(args) == 1:
-        item = _check(args[0])
-        if item is None:
-            return None
-        return lambda value: type(value) is list and all(item(entry) for entry in value)
-    if origin is dict and len(args) == 2 and args[0] is str:
-        item = _check(args[1])
-        if item is None:
-            return None
-        return lambda value: (
-            type(value) is dict
-            and all(type(key) is str and item(entry) for key, entry in value.items())
-        )
-    return None
-
-
-def _is_union(annotation: Any) -> bool:
-    return typing.get_origin(annotation) in (typing.Union, types.UnionType)
+        defaults[name] = field.default
+    return kinds, defaults
 
 
 def _bare(model: type[M], fields: dict[str, Any], fields_set: Any) -> M:
