@@ -467,3 +467,48 @@ def test_every_action_sends_its_commands_and_pipelines_on_the_hot_path(
     assert generic.server_info().code == 200
     assert exchanged == []
     assert {call[0] for call in generic_calls} == {"INFO"}
+
+
+class _Flaky:
+    """A connection stand-in for hotpath._retried: its attempt fails ``failures`` times."""
+
+    def __init__(self, failures: int, error: Exception, retries: int) -> None:
+        self.failures, self.error = failures, error
+        self.retry = Retry(NoBackoff(), retries, supported_errors=(redis.ConnectionError,))
+        self.tries = self.disconnects = 0
+
+    def attempt(self) -> str:
+        self.tries += 1
+        if self.tries <= self.failures:
+            raise self.error
+        return "answer"
+
+    def disconnect(self) -> None:
+        self.disconnects += 1
+
+
+def policy_outcome(flaky: _Flaky, call: Callable[[], Any]) -> tuple[Any, int, int]:
+    try:
+        answer = call()
+    except Exception as exc:  # the outcome compared
+        answer = type(exc)
+    return answer, flaky.tries, flaky.disconnects
+
+
+@pytest.mark.parametrize("failures", [0, 1, 2, 3, 5])
+@pytest.mark.parametrize("error", [redis.ConnectionError("gone"), redis.TimeoutError("slow")])
+def test_the_first_try_outside_the_retry_policy_tries_as_the_policy_does(
+    failures: int, error: Exception
+) -> None:
+    """hotpath._retried makes its first try outside redis-py's Retry, then hands a failure to
+    it: the same number of tries, disconnects and outcome as Retry.call_with_retry alone."""
+    lean, plain = (_Flaky(failures, error, retries=2) for _ in range(2))
+    found = policy_outcome(lean, lambda: hotpath._retried(lean, lean.attempt))
+    expected = policy_outcome(
+        plain, lambda: plain.retry.call_with_retry(plain.attempt, lambda _e: plain.disconnect())
+    )
+    assert found == expected
+    if isinstance(error, redis.ConnectionError):
+        assert found[1] == min(failures + 1, 3)  # retried: at most 1 + retries tries
+    else:
+        assert found[1] == 1  # a timeout is not retried (it may have run)

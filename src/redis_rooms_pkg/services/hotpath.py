@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from queue import Empty, Full
 from typing import Any
 
@@ -181,6 +182,33 @@ class LeanPipeline(redis.client.Pipeline):
 
     hot_path = True
 
+    def execute(self, raise_on_error: bool = True) -> list:
+        """redis-py's ``execute`` of a pipeline without MULTI, scripts or WATCH: a connection
+        from the pool, the commands sent and read under its retry policy (a disconnect before
+        each retry), the connection released by ``reset``. Saves redis-py 8's metrics
+        scaffolding around it (three recorder calls and clocks, a closure per call)."""
+        if (
+            self.transaction
+            or self.explicit_transaction
+            or self.scripts
+            or self.watching
+            or not self.hot_path
+            or observed()
+        ):
+            return super().execute(raise_on_error)
+        stack = self.command_stack
+        if not stack:
+            return []
+        connection = self.connection
+        if not connection:
+            connection = self.connection = self.connection_pool.get_connection()
+        try:
+            return _retried(
+                connection, lambda: self._execute_pipeline(connection, stack, raise_on_error)
+            )
+        finally:
+            self.reset()  # releases the connection to the pool, as redis-py's execute does
+
     def _execute_pipeline(self, connection: Any, commands: Any, raise_on_error: bool) -> list:
         if not (
             self.hot_path
@@ -216,12 +244,30 @@ def send_on_pooled_connection(client: Any, args: tuple[Any, ...], options: dict[
     pool = client.connection_pool
     connection = pool.get_connection()
     try:
-        return connection.retry.call_with_retry(
-            lambda: _send_and_parse(client, connection, args, options),
-            lambda _error: connection.disconnect(),
-        )
+        return _retried(connection, lambda: _send_and_parse(client, connection, args, options))
     finally:
         pool.release(connection)
+
+
+def _retried(connection: Any, attempt: Callable[[], Any]) -> Any:
+    """``connection.retry.call_with_retry(attempt, disconnect)``, the first try made outside
+    the retry policy's frames (saves ~1 us: most commands succeed at once).
+
+    The policy gets a first failure as if its own first try had raised it: the same errors
+    retried (others raised as they are), the same number of tries, the same disconnect and
+    backoff before each retry.
+    """
+    try:
+        return attempt()
+    except Exception as error:
+        failed = [error]
+
+    def again() -> Any:
+        if failed:
+            raise failed.pop()
+        return attempt()
+
+    return connection.retry.call_with_retry(again, lambda _error: connection.disconnect())
 
 
 def _send_and_parse(
