@@ -494,9 +494,14 @@ def encode_value(ctx: ActionContext, value: Any, encoding: Encoding, key: str) -
     return data
 
 
+# json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False), with the
+# encoder made once: json.dumps builds a new JSONEncoder on every call given options (~0.6 us).
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
 def _json_text(value: Any, key: str) -> str:
     try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return _JSON_TEXT(value)
     except RecursionError:
         raise AddonError(
             400,

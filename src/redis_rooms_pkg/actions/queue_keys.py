@@ -39,8 +39,9 @@ def queue_keys(ctx: ActionContext, queue: str) -> tuple[str, str]:
 
 def check_names(ctx: ActionContext, params: Any) -> None:
     """413 when the group or consumer name is over max_name_bytes (as a key name would be)."""
+    fields = vars(params)  # not getattr(params, what, None): a missing field costs ~2 us there
     for what in ("group", "consumer"):
-        name = getattr(params, what, None)
+        name = fields.get(what)
         if isinstance(name, str):
             ctx.keys.check_name(name, what)
 
