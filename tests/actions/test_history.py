@@ -7,11 +7,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import Field, ValidationError, field_validator
 
 from action_support import LIMIT, PREFIX, failed, ok
-from redis_rooms_pkg.actions.base import parse_json
+from redis_rooms_pkg.actions.base import ActionOutput, output_as_checked, parse_json
 from redis_rooms_pkg.addon import RedisRoomsAddon
 
 CHAT = [
@@ -123,3 +125,43 @@ def test_parse_json_is_json_loads_on_any_text(text: str) -> None:
 def test_parse_json_is_json_loads_on_nesting_too_deep() -> None:
     deep = "[" * 100_000 + "]" * 100_000
     assert loaded(parse_json, deep) == loaded(json.loads, deep)
+
+
+VARIED = [
+    {"role": "user", "content": "héllo ✓", "ünïcode key": [1, 2.5, None, True, {"deep": []}]},
+    {"role": "tool", "content": {"result": {"rows": [[1, "a"], [2, "b"]]}, "ok": False}},
+    {"role": "assistant", "content": "", "tokens": 2**70, "score": -0.0, "tags": []},
+]
+
+
+def test_history_get_output_is_what_validation_builds(prefixed: RedisRoomsAddon) -> None:
+    """history_get builds its output without the validator (output_as_checked): the same
+    dump, fields set and types as validating the same values."""
+    ok(prefixed.history_append("varied", VARIED))
+    got = ok(prefixed.history_get("varied"))
+    given = {name: getattr(got, name) for name in got.model_fields_set}
+    validated = type(got).model_validate(given)
+    assert got.model_dump_json() == validated.model_dump_json()
+    assert list(got.model_dump()) == list(validated.model_dump())
+    assert got.model_fields_set == validated.model_fields_set
+    assert got.messages == VARIED
+
+
+def test_output_as_checked_validates_a_model_with_validators_or_an_unknown_field() -> None:
+    class Checked(ActionOutput):
+        names: list[str] | None = Field(default_factory=list)
+
+        @field_validator("names")
+        @classmethod
+        def upper(cls, value: list[str] | None) -> list[str] | None:
+            return [name.upper() for name in value] if value else value
+
+    class Plain(ActionOutput):
+        names: list[str] | None = Field(default_factory=list)
+
+    assert output_as_checked(Checked, names=["a"]).names == ["A"]  # the validator ran
+    first, second = output_as_checked(Plain), output_as_checked(Plain)
+    assert first.names == []
+    assert first.names is not second.names  # a fresh default each
+    with pytest.raises(ValidationError):
+        output_as_checked(Plain, names=["a"], unknown=1)  # not a field: validated (and refused)

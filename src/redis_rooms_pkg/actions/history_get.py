@@ -12,7 +12,7 @@ from redis_rooms_pkg.actions.base import (
     Params,
     as_text,
     check_response,
-    output,
+    output_as_checked,
     parse_json,
     reply_size,
 )
@@ -48,7 +48,7 @@ def history_get(ctx: ActionContext, params: Params) -> HistoryGetOutput:
             )
         messages.append(message)
     message = f"{len(messages)} message(s) in {label!r}" if messages else f"{label!r} not found"
-    return output(
+    return output_as_checked(  # each message checked above: a dict from json.loads
         HistoryGetOutput,
         session_id=params.session_id,
         messages=messages,
