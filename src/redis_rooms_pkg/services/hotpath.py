@@ -10,7 +10,8 @@ What is kept, exactly as redis-py's ``Redis.execute_command`` does it: the pool'
 fair hand-off (HandOffQueue), the check at check-out that a pooled connection has no stale data
 and is not closed (reconnecting once if it is), the connection's retry policy (connection errors
 only, after a disconnect), the addon connections' at-most-once rules (they live in the
-connection classes, which this path calls as redis-py does), reply parsing and its callbacks.
+connection classes, whose ``exchange`` and ``exchange_all`` send and read in one call), reply
+parsing and its callbacks.
 Whatever else redis-py may do around a command goes through ``execute_command`` unchanged: any
 command in :data:`COLD_COMMANDS`, metrics and tracing when redis-py's observability is on,
 a pool under maintenance notifications or with client-side caching, transactions (MULTI/EXEC)
