@@ -184,7 +184,7 @@ class _AtMostOnce:
         hot path (services/hotpath.py), which calls it on a connected connection that has had
         its first reply and is not due for a health check.
 
-        Saves ~10 us per command (docs/benchmarks.md) over the two calls it replaces, which go
+        Saves ~8 us CPU per command (docs/benchmarks.md) over the two calls it replaces, which go
         through this class, the first-reply watch and redis-py's connection, each catching and
         re-raising, and format the server's address for an error message before every read.
         The same effects: the same bytes written (the connection's packer), redis-py's errors
