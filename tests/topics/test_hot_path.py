@@ -217,6 +217,21 @@ def test_with_redis_metrics_on_everything_takes_redis_py_path(
     assert real_addon.get_key("k").output.value == "v"
     assert [call[0] for call in generic_calls] == ["SET", "GET"]
     assert len(checkouts) == 2
+    exchanged: list[str] = []
+    for method in ("exchange", "exchange_all"):
+        monkeypatch.setattr(AddonConnection, method, lambda *_a, _m=method: exchanged.append(_m))
+    executed: list[int] = []
+    original_execute = redis.client.Pipeline.execute
+
+    def counted_execute(pipe: redis.client.Pipeline, *args: Any, **kwargs: Any) -> Any:
+        executed.append(len(pipe.command_stack))
+        return original_execute(pipe, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", counted_execute)
+    response = real_addon.get_key("k", with_ttl=True)  # a pipeline: redis-py's execute too
+    assert (response.output.value, response.output.ttl) == ("v", -1)
+    assert executed == [2]
+    assert exchanged == []
 
 
 def test_a_connection_the_server_dropped_is_replaced_at_checkout(
