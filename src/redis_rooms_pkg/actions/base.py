@@ -349,14 +349,9 @@ def _checked_plan(
 ) -> tuple[frozenset[str], dict[str, Any], dict[str, Callable[[], Any]]] | None:
     """For ``output_as_checked``: the fields, their defaults and default factories; None for
     a model with validators or constraints (it is validated)."""
-    model.model_rebuild(force=True)  # as in _plain_fields: serialisable without validation
-    found = model.__pydantic_decorators__
-    validators = (found.validators, found.field_validators, found.root_validators)
     fields = model.model_fields
     if (
-        any(validators)
-        or found.model_validators
-        or model.__pydantic_post_init__ is not None
+        not _without_validators(model)
         or any(field.metadata or field.is_required() for field in fields.values())
         or any(  # a default shared by every output must be immutable
             field.default_factory is None and type(field.default) not in _SCALARS
@@ -384,13 +379,7 @@ def _plain_fields(
     """For ``output``: each field's types kept unchanged by validation, and the defaults; None
     when the model cannot be built without its validator (validators, factories, constraints,
     container fields)."""
-    # Built now (it defers building to its first validation, which ``output`` may skip): the
-    # response envelope serialises the output with the model's own serializer (pydantic 2.11
-    # fails on a model that was never built).
-    model.model_rebuild(force=True)
-    found = model.__pydantic_decorators__
-    validators = (found.validators, found.field_validators, found.root_validators)
-    if any(validators) or found.model_validators or model.__pydantic_post_init__ is not None:
+    if not _without_validators(model):
         return None
     kinds: dict[str, frozenset[type]] = {}
     defaults: dict[str, Any] = {}
@@ -408,6 +397,21 @@ def _plain_fields(
             return None
         defaults[name] = field.default
     return kinds, defaults
+
+
+def _without_validators(model: type[BaseModel]) -> bool:
+    """Whether ``model`` has no validators of its own, so that building it without its
+    validator skips nothing but type checks (``output``, ``output_as_checked``).
+
+    The model is built now: it defers building to its first validation, which those may skip,
+    and the response envelope serialises the output with the model's own serializer (pydantic
+    2.11 fails on a model that was never built)."""
+    model.model_rebuild(force=True)
+    found = model.__pydantic_decorators__
+    validators = (found.validators, found.field_validators, found.root_validators)
+    return not (
+        any(validators) or found.model_validators or model.__pydantic_post_init__ is not None
+    )
 
 
 def _bare(model: type[M], fields: dict[str, Any], fields_set: Any) -> M:
