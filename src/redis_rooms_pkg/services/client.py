@@ -202,9 +202,7 @@ class _AtMostOnce:
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             self._outcome_unknown(exc)
             raise
-        interval = self.health_check_interval  # type: ignore[attr-defined]
-        if interval:  # as redis-py's read_response: the next check is due an interval from now
-            self.next_health_check = time.monotonic() + interval
+        self._answered()
         return response
 
     def exchange_all(self, commands: list[tuple[tuple[Any, ...], bool]]) -> list[Any]:
@@ -229,10 +227,15 @@ class _AtMostOnce:
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             self._outcome_unknown(exc)
             raise
+        self._answered()
+        return replies
+
+    def _answered(self) -> None:
+        """As redis-py's read_response after a reply: the next health check is due an
+        interval from now."""
         interval = self.health_check_interval  # type: ignore[attr-defined]
         if interval:
             self.next_health_check = time.monotonic() + interval
-        return replies
 
     def _write(self, packed: list[bytes]) -> None:
         """redis-py's send_packed_command after its connect and health check."""
