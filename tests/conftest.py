@@ -10,7 +10,7 @@ from loguru import logger
 
 from deployments import RedisCluster, SentinelDeployment
 from redis_rooms_pkg.addon import RedisRoomsAddon
-from servers import RedisServer, SilentServer
+from servers import REDIS_STACK_SERVER, RedisServer, SilentServer
 
 PASSWORD = "pw-Zq8!redis-test-secret"  # the integration servers' password
 SENTINEL_PASSWORD = "sentinel-Kp3!test-secret"  # the test sentinels' own password
@@ -33,6 +33,8 @@ REAL_SERVER_FIXTURES = frozenset(
         "mtls_server",
         "wrong_host_server",
         "unix_server",
+        "stack_server",
+        "stack",
     }
 )
 
@@ -101,6 +103,29 @@ def server(redis_server: RedisServer) -> RedisServer:
         redis_server.start()
     redis_server.client().flushall()
     return redis_server
+
+
+@pytest.fixture(scope="session")
+def stack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real Redis Stack server (Redis 7.4 with RedisJSON and RediSearch) with a password,
+    shared by the session: the JSON, vector and semantic-cache actions run on it."""
+    server = RedisServer(
+        tmp_path_factory.mktemp("stack"), password=PASSWORD, binary=str(REDIS_STACK_SERVER)
+    ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stack(stack_server: RedisServer) -> RedisServer:
+    """The shared Redis Stack server, emptied for this test (indexes too)."""
+    if stack_server.proc is None:
+        stack_server.start()
+    client = stack_server.client()
+    for index in client.execute_command("FT._LIST"):
+        client.execute_command("FT.DROPINDEX", index)
+    client.flushall()
+    return stack_server
 
 
 @pytest.fixture(params=["embedded", "server"])

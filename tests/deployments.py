@@ -56,6 +56,7 @@ class RedisCluster:
     nodes: list[RedisServer] = field(default_factory=list)
     certs: Certificates | None = None
     node_timeout: int = CLUSTER_NODE_TIMEOUT  # ms
+    binary: str = "redis-server"  # str(REDIS_STACK_SERVER): a cluster of Redis Stack nodes
 
     def start(self) -> RedisCluster:
         try:
@@ -77,7 +78,13 @@ class RedisCluster:
                 "--repl-diskless-sync-delay", "0",
             ]  # fmt: skip
             if self.certs is None:
-                node = RedisServer(self.workdir, password=self.password, port=port, options=options)
+                node = RedisServer(
+                    self.workdir,
+                    password=self.password,
+                    port=port,
+                    options=options,
+                    binary=self.binary,
+                )
             else:
                 tls = ["--tls-cluster", "yes", "--tls-replication", "yes"]
                 node = TLSRedisServer(

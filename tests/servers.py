@@ -14,6 +14,10 @@ import pytest
 import redis
 
 START_TIMEOUT = 10.0  # s, longest wait for a server to answer PING
+# redis-server 7.4 with RedisJSON and RediSearch (Redis Stack), installed for the tests only by
+# scripts/ensure-redis-stack.sh (make test): the module actions' integration tests run on it.
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_STACK_SERVER = ROOT / ".tools" / "redis-stack" / "redis-stack-server"
 STOP_TIMEOUT = 10.0  # s, longest wait for a server to exit
 
 
@@ -22,10 +26,16 @@ def require_binary(name: str) -> str:
     path = shutil.which(name)
     if path:
         return path
-    message = (
-        f"{name} not found: install it (make redis-server as root, or "
-        "apt-get install redis-server redis-sentinel redis-tools) to run the integration tests"
-    )
+    if name == str(REDIS_STACK_SERVER):
+        message = (
+            "the Redis Stack server is not installed: run `make redis-stack` (Linux x86_64) to "
+            "run the tests of the JSON, vector and semantic-cache actions"
+        )
+    else:
+        message = (
+            f"{name} not found: install it (make redis-server as root, or "
+            "apt-get install redis-server redis-sentinel redis-tools) to run the integration tests"
+        )
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
