@@ -357,6 +357,9 @@ def describe(
     if isinstance(exc, rx.ReadOnlyError):
         return 503, f"{target} is a read-only replica; point the addon at the primary"
     if isinstance(exc, rx.ResponseError):
+        missing = missing_module(exc)
+        if missing is not None:
+            return 501, f"{target} {missing}"
         if _error_code(exc) == "WRONGTYPE":
             return 409, (
                 f"the key holds a different Redis type than {action or 'this action'} works on "
@@ -379,6 +382,31 @@ def describe(
             "sent (another step reconnected it); try again"
         )
     return 500, f"unexpected {type(exc).__name__} in the addon"
+
+
+# The modules the JSON, vector and semantic-cache actions need, by command prefix: a server
+# without them answers "unknown command" (Redis 8 and Redis Stack have both built in).
+MODULES = {
+    "JSON.": "RedisJSON (the JSON actions)",
+    "FT.": "the Query Engine, RediSearch (the vector and semantic-cache actions)",
+}
+MODULE_FIX = (
+    "run Redis 8 (both are built in) or Redis Stack, or load the module into this server; "
+    "nothing was changed"
+)
+_UNKNOWN_COMMAND = re.compile(r"unknown command [`']([A-Za-z]+\.[A-Za-z_]+)[`']", re.IGNORECASE)
+
+
+def missing_module(exc: rx.ResponseError) -> str | None:
+    """What a server lacks when it does not know a module's command (None: another error)."""
+    found = _UNKNOWN_COMMAND.search(server_text(exc))
+    if found is None:
+        return None
+    command = found.group(1).upper()
+    for prefix, module in MODULES.items():
+        if command.startswith(prefix):
+            return f"does not have {module}: {command} is an unknown command there; {MODULE_FIX}"
+    return None
 
 
 def _raised_in_redis_py(exc: BaseException) -> bool:
