@@ -192,6 +192,8 @@ class RedisRoomsAddon:
         self.addon_id = self.addon_id or config.id
         self.credentials.set_env_names(config.secrets)
         self._log = logger.bind(addon=self.addon_id)
+        for stray in config.stray_fields():  # kept: the engine owns the entry's other fields
+            self._log.warning("the entry's top-level field {} is not an option: ignored", stray)
         self._log.info("configured {}", config.describe_target())
         return True
 
@@ -1038,13 +1040,29 @@ class RedisRoomsAddon:
     def _describe(self, exc: BaseException, action: str = "") -> tuple[int, str]:
         if self.config is None:
             return errors.describe(exc, "Redis", 0, action)
-        return errors.describe(
+        code, message = errors.describe(
             exc,
             self._target(),
             self.config.socket_timeout,
             action,
             deployment=self.config.mode,
         )
+        if code == 401 and "redis_password" in message:
+            message += f" ({self._password_origin()})"
+        return code, message
+
+    def _password_origin(self) -> str:
+        """Where the password the server rejected came from (never the password, nor the text
+        of the entry's secrets, which may be the value)."""
+        origin = self.credentials.origin("redis_password")
+        if origin is not None:
+            return f"the password sent is {origin}"
+        if self.credentials.named_unset("redis_password"):
+            return (
+                "no password was sent: the environment variable the entry's secrets name for "
+                "redis_password is not set (in the environment nor in .env)"
+            )
+        return "no password was sent: the entry's secrets have no redis_password"
 
 
 def _fakeredis_available() -> bool:

@@ -124,14 +124,18 @@ def test_check_wrong_password(
     assert PASSWORD not in printed
 
 
-def test_check_without_password_names_the_variable(
+def test_check_without_password_says_the_variable_is_unset(
     tmp_path: Path, server: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """An unset variable's name is not repeated: the entry's secrets text may be a value."""
     monkeypatch.delenv("REDIS_PASSWORD", raising=False)
     monkeypatch.chdir(tmp_path)  # no .env here
-    code, stages, _ = check(tmp_path, port=server.port)
+    code, stages, printed = check(tmp_path, port=server.port)
     assert code == 1
-    assert stages["auth"]["fix"].endswith("now: no password (set REDIS_PASSWORD to send one)")
+    assert stages["auth"]["fix"].endswith(
+        "now: no password (the variable the entry's secrets name is not set)"
+    )
+    assert "REDIS_PASSWORD" not in printed
 
 
 def test_check_tls_against_a_plain_port(tmp_path: Path, server: RedisServer, password: str) -> None:

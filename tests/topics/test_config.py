@@ -25,7 +25,8 @@ def test_spec_entry_loads_unchanged() -> None:
     assert (config.host, config.port, config.db, config.ssl) == ("localhost", 6379, 0, False)
     assert config.decode_responses is True
     assert (config.socket_timeout, config.socket_connect_timeout) == (5, 5)
-    assert config.secrets == {"redis_password": "REDIS_PASSWORD"}
+    secrets = {key: text.get_secret_value() for key, text in config.secrets.items()}
+    assert secrets == {"redis_password": "REDIS_PASSWORD"}
     assert config.description == ""
     assert isinstance(config, BaseAddonConfig)
 
@@ -61,8 +62,13 @@ def test_same_option_both_ways_with_different_values_is_refused() -> None:
 @pytest.mark.parametrize(
     ("options", "named"),
     [
-        pytest.param({"config": {"hots": "x"}}, "'hots'", id="typo-inside-config"),
-        pytest.param({"hots": "x"}, "hots", id="typo-top-level"),
+        pytest.param(
+            {"config": {"hots": "x"}}, "'hots' \\(did you mean 'host'\\?\\)", id="typo-in-config"
+        ),
+        pytest.param(
+            {"config": {"sokcet_timeout": 1}}, "did you mean 'socket_timeout'", id="typo-timeout"
+        ),
+        pytest.param({"config": {"ttl": 1}}, "'ttl'; known options", id="unknown-no-hint"),
     ],
 )
 def test_unknown_option_is_named(options: dict, named: str) -> None:
@@ -123,3 +129,53 @@ def test_describe_target_names_host_port_db_only() -> None:
     config = CustomAddonConfig(**entry(host="h", port=1234, db=2))
     assert config.describe_target() == "Redis at h:1234 (db 2)"
     assert "embedded" in CustomAddonConfig(**entry(mode="embedded")).describe_target()
+
+
+# --- fields the engine owns ----------------------------------------------------------------------
+
+
+def engine_entry(**fields: object) -> dict:
+    """An entry as the engine may hand it: its own fields beside the addon's."""
+    return {
+        **entry(host="127.0.0.1"),
+        "version": "1.2.0",
+        "tools": [{"action": "get_key", "description": "Read the cache"}],
+        "metadata": {"owner": "team-a", "tags": ["cache"]},
+        **fields,
+    }
+
+
+def test_engine_owned_fields_load_and_are_kept(log_lines: list[str]) -> None:
+    addon = RedisRoomsAddon()
+    assert addon.loadAddonConfig(engine_entry(createdAt="2026-12-04", schemaVersion=3))
+    assert addon.config is not None
+    assert addon.config.host == "127.0.0.1"
+    assert addon.config.model_extra == {
+        "version": "1.2.0",
+        "tools": [{"action": "get_key", "description": "Read the cache"}],
+        "metadata": {"owner": "team-a", "tags": ["cache"]},
+        "createdAt": "2026-12-04",
+        "schemaVersion": 3,
+    }
+    assert not [line for line in log_lines if line.startswith("WARNING")]
+
+
+def test_a_top_level_field_like_an_option_loads_with_a_warning(log_lines: list[str]) -> None:
+    """Top-level fields belong to the engine, so a misspelt top-level option cannot be refused
+    (it may be the engine's); it is named with a "did you mean" in a warning."""
+    addon = RedisRoomsAddon()
+    assert addon.loadAddonConfig(engine_entry(socket_timout=1))
+    assert addon.config is not None
+    assert addon.config.socket_timeout == 5
+    warnings = [line for line in log_lines if line.startswith("WARNING")]
+    assert len(warnings) == 1
+    assert "'socket_timout' (did you mean 'socket_timeout'?)" in warnings[0]
+
+
+def test_options_inside_config_are_still_checked_with_engine_fields() -> None:
+    addon = RedisRoomsAddon()
+    bad = engine_entry()
+    bad["config"] = {"host": "127.0.0.1", "prot": 7000}
+    assert not addon.loadAddonConfig(bad)
+    with pytest.raises(ValidationError, match="did you mean 'port'"):
+        CustomAddonConfig(**bad)

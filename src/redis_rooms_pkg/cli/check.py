@@ -273,19 +273,26 @@ def _fail_from(probe: Probe, exc: Exception, fix: str = "") -> StageError:
 
 
 def _password_source(probe: Probe) -> str:
-    env = probe.config.secrets.get("redis_password")
-    if probe.addon.credentials.get("redis_password") is not None:
-        return f"password from {env}" if env else "password given"
+    credentials = probe.addon.credentials
+    if credentials.variable("redis_password") is not None:
+        return f"password from {credentials.variable('redis_password')}"
+    origin = credentials.origin("redis_password")
+    if origin is not None:
+        return f"password: {origin}"
     if probe.connection.get("password"):
         return "password from the url"
-    return f"no password (set {env} to send one)" if env else "no password"
+    if probe.addon.credentials.named_unset("redis_password"):
+        return "no password (the variable the entry's secrets name is not set)"
+    return "no password"
 
 
 def _user(probe: Probe) -> str:
     """Who the server says we are; a user name given as a secret (or in the url) stays hidden."""
-    env = probe.config.secrets.get("redis_username")
-    if probe.addon.credentials.get("redis_username") is not None:
-        return f"the user named in {env}" if env else "the user given"
+    credentials = probe.addon.credentials
+    if credentials.variable("redis_username") is not None:
+        return f"the user named in {credentials.variable('redis_username')}"
+    if credentials.origin("redis_username") is not None:
+        return "the user given"
     if probe.connection.get("username") not in (None, probe.config.username):
         return "the url's user"
     try:
@@ -313,11 +320,13 @@ def auth(probe: Probe) -> Outcome:
     try:
         _ping(probe)
     except redis.AuthenticationError as exc:
-        env = probe.config.secrets.get("redis_password", "the redis_password secret")
+        where = probe.addon.credentials.variable("redis_password") or (
+            "the environment variable the entry's secrets name for redis_password"
+        )
         raise _fail_from(
             probe,
             exc,
-            f"put the server's password in {env} (environment or .env); now: "
+            f"put the server's password in {where} (environment or .env); now: "
             f"{_password_source(probe)}",
         ) from None
     except redis.TimeoutError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -109,6 +110,15 @@ def parse_address(text: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
         raise ValueError(f'{text!r} is not a "host:port" address with a port from 1 to 65535')
     return host, int(port)
+
+
+def _with_hint(names: list[str], known: set[str]) -> list[str]:
+    """Each name quoted, with the known name it is closest to: "'hots' (did you mean 'host'?)"."""
+    hinted = []
+    for name in names:
+        close = difflib.get_close_matches(str(name), sorted(known), n=1, cutoff=0.7)
+        hinted.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+    return hinted
 
 
 def _addresses(values: list[str]) -> list[str]:
@@ -267,11 +277,11 @@ class CustomAddonConfig(BaseAddonConfig):
             return data
         if not isinstance(block, dict):
             raise ValueError('"config" must be an object of Redis options')
-        options = set(cls.model_fields) - set(BaseAddonConfig.model_fields)
-        unknown = sorted(set(block) - options)
+        options = cls.option_names()
+        unknown = sorted(set(block) - options, key=str)
         if unknown:
             raise ValueError(
-                f"unknown Redis option(s) in config: {', '.join(map(repr, unknown))}; "
+                f"unknown Redis option(s) in config: {', '.join(_with_hint(unknown, options))}; "
                 f"known options are: {', '.join(sorted(options))}"
             )
         merged = dict(data)
@@ -285,6 +295,21 @@ class CustomAddonConfig(BaseAddonConfig):
         if block.get("url") is not None:  # the kept copy of "config" must not show the url
             merged["config"] = {**block, "url": REDACTED}
         return merged
+
+    @classmethod
+    def option_names(cls) -> set[str]:
+        """The Redis options (the fields beyond the entry's own)."""
+        return set(cls.model_fields) - set(BaseAddonConfig.model_fields)
+
+    def stray_fields(self) -> list[str]:
+        """Top-level fields the addon does not read (the engine's own, such as ``version`` or
+        ``tools``) that look like a misspelt option: for a warning, with a "did you mean"."""
+        options = self.option_names()
+        return [
+            hint
+            for hint in _with_hint(sorted(self.model_extra or {}, key=str), options)
+            if "did you mean" in hint
+        ]
 
     @field_validator("startup_nodes", "sentinels")
     @classmethod
@@ -350,16 +375,19 @@ class CustomAddonConfig(BaseAddonConfig):
 
     @field_validator("secrets")
     @classmethod
-    def _known_secrets(cls, secrets: dict[str, str]) -> dict[str, str]:
+    def _known_secrets(cls, secrets: dict[str, SecretStr]) -> dict[str, SecretStr]:
         unknown = sorted(set(secrets) - set(KNOWN_SECRETS))
         if unknown:
             raise ValueError(
-                f"unknown secret key(s): {', '.join(map(repr, unknown))}; "
+                f"unknown secret key(s): {', '.join(_with_hint(unknown, set(KNOWN_SECRETS)))}; "
                 f"known secret keys are: {', '.join(KNOWN_SECRETS)}"
             )
-        empty = sorted(key for key, env in secrets.items() if not env.strip())
+        empty = sorted(key for key, text in secrets.items() if not text.get_secret_value().strip())
         if empty:
-            raise ValueError(f"secret(s) {', '.join(empty)} must name an environment variable")
+            raise ValueError(
+                f"secret(s) {', '.join(empty)} must name an environment variable (or hold the "
+                "value itself)"
+            )
         return secrets
 
     @field_validator("key_prefix")
