@@ -20,7 +20,9 @@ from redis_rooms_pkg.actions.base import (
     MAX_BATCH,
     MAX_EXPIRE_S,
     NAME_HELP,
+    NAMES_TEXT,
     NO_BOOL,
+    OBJECT_TEXT,
     ActionContext,
     Count,
     Encoding,
@@ -31,6 +33,7 @@ from redis_rooms_pkg.actions.base import (
     Milliseconds,
     Name,
     Seconds,
+    parse_json_text,
     respond,
     validate,
     wrong_type_message,
@@ -344,7 +347,9 @@ class RedisRoomsAddon:
     def delete_key(
         self,
         key: Annotated[Key | None, about("Redis key to delete")] = None,
-        keys: Annotated[Keys | None, about("Several Redis keys to delete (instead of key)")] = None,
+        keys: Annotated[
+            Keys | None, about("Several Redis keys to delete (instead of key)" + NAMES_TEXT)
+        ] = None,
     ) -> ActionResponse:
         """Remove a key (or a list of keys); deleted is false when none existed.
 
@@ -435,7 +440,7 @@ class RedisRoomsAddon:
         items: Annotated[
             dict[Key, Any],
             Field(min_length=1, max_length=MAX_BATCH),
-            about("key -> value to store; non-strings are stored as JSON text"),
+            about("key -> value to store; non-strings are stored as JSON text" + OBJECT_TEXT),
         ],
         ex: Annotated[Seconds | None, about("Expiration time in seconds, every key")] = None,
         nx: Annotated[bool, about("Only set the keys that do not exist yet")] = False,
@@ -585,7 +590,7 @@ class RedisRoomsAddon:
         fields: Annotated[
             dict[Name, Any],
             Field(min_length=1, max_length=MAX_FIELDS),
-            about("Field -> value; non-string values are stored as JSON text"),
+            about("Field -> value; non-string values are stored as JSON text" + OBJECT_TEXT),
         ],
         ex: Annotated[Seconds | None, about("Expire the whole hash after ex seconds")] = None,
     ) -> ActionResponse:
@@ -598,7 +603,9 @@ class RedisRoomsAddon:
     def hash_get(
         self,
         key: Key,
-        fields: Annotated[FieldNames | None, about("Fields to read (default: all fields)")] = None,
+        fields: Annotated[
+            FieldNames | None, about("Fields to read (default: all fields)" + NAMES_TEXT)
+        ] = None,
     ) -> ActionResponse:
         """Read fields of a hash (all fields when none are named); found is false if absent.
 
@@ -609,7 +616,7 @@ class RedisRoomsAddon:
     def hash_delete(
         self,
         key: Key,
-        fields: Annotated[FieldNames, about("Fields to remove")],
+        fields: Annotated[FieldNames, about("Fields to remove" + NAMES_TEXT)],
     ) -> ActionResponse:
         """Remove fields from a hash; deleted_count says how many existed.
 
@@ -988,6 +995,8 @@ class RedisRoomsAddon:
                 raise errors.AddonError(
                     403, f"addon is read-only: {name} changes data and was refused (read_only)"
                 )
+            if spec.json_text:  # lists and objects an agent or a template sent as JSON text
+                params = parse_json_text(spec.json_text, params)
             validated = validate(spec.input, params)
             wanted = config.min_replicas_acked if writes and config is not None else 0
             context = self.context()

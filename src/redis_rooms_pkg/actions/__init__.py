@@ -23,6 +23,7 @@ from redis_rooms_pkg.actions.base import (
     ActionResponse,
     ActionSpec,
     TokensSchema,
+    json_text_kinds,
 )
 
 
@@ -61,10 +62,12 @@ def build_spec(declaration: Declaration) -> ActionSpec:
     """The catalogue entry of a declared action, from its module (imported here, on first use)."""
     module = import_module(f"{__name__}.{declaration.name}")
     title = camel(declaration.name)
+    model = derive_input(declaration, getattr(module, f"{title}Rules", ActionInput))
     return ActionSpec(
         name=declaration.name,
         summary=declaration.summary,
-        input=derive_input(declaration, getattr(module, f"{title}Rules", ActionInput)),
+        input=model,
+        json_text=json_text_kinds(model),
         output=getattr(module, f"{title}Output"),
         run=getattr(module, declaration.name),
         read_only=declaration.read_only,

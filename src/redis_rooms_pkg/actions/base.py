@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import functools
 import hashlib
 import json
@@ -188,6 +189,8 @@ class ActionSpec:
     read_only: bool
     destructive: bool = False
     examples: tuple[dict[str, Any], ...] = ()  # workflow steps that call it (docs/actions.md)
+    # the list and object parameters, read from JSON text when sent as text (parse_json_text)
+    json_text: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
 
     @property
     def writes(self) -> bool:
@@ -446,6 +449,11 @@ def _one_or_many(value: Any) -> Any:
 
 
 NAME_HELP = "not empty, not only whitespace; at most max_name_bytes UTF-8 bytes, 1024 by default"
+# What a list or object parameter given as text means (see parse_json_text): said in each such
+# parameter's description, since an agent reads only the descriptions.
+LIST_TEXT = "; a JSON array sent as text is read as that array"
+NAMES_TEXT = LIST_TEXT + " (to give one name that is such text, put it in a list)"
+OBJECT_TEXT = "; a JSON object sent as text is read as that object"
 # A name the workflow gives (key, field, lock, channel, session id): numbers become text.
 Name = Annotated[
     str,
@@ -481,7 +489,7 @@ Index = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX), BeforeValidator(_no_bo
 Keys = Annotated[
     list[Key],
     BeforeValidator(_one_or_many),
-    Field(min_length=1, max_length=MAX_BATCH, description="Redis keys (1 to 10000)"),
+    Field(min_length=1, max_length=MAX_BATCH, description="Redis keys (1 to 10000)" + NAMES_TEXT),
 ]
 Encoding = Literal["text", "json", "base64"]
 ENCODING_HELP = (
@@ -507,6 +515,40 @@ def parse_json(text: str) -> Any:
     except StopIteration:
         return json.loads(text)
     return value if end == len(text) else json.loads(text)
+
+
+def json_text_kinds(model: type[BaseModel]) -> dict[str, frozenset[str]]:
+    """The parameters of an input model that take a list or an object, with which of the two
+    (JSON schema types "array", "object"): those that parse_json_text reads from JSON text."""
+    kinds: dict[str, frozenset[str]] = {}
+    for name, schema in model.model_json_schema()["properties"].items():
+        types = {schema.get("type"), *(part.get("type") for part in schema.get("anyOf", []))}
+        found = frozenset(types & {"array", "object"})
+        if found:
+            kinds[name] = found
+    return kinds
+
+
+def parse_json_text(kinds: Mapping[str, frozenset[str]], params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with each list or object parameter that arrived as JSON text parsed.
+
+    Agents' tool loops send a list as text (``keys='["a","b"]'``) where the schema's top-level
+    type is not "array" (an optional list is ``anyOf``), and a template inside text renders one;
+    read as a single name, it would silently name nothing. Text that begins with ``[`` or ``{``
+    and parses as a JSON array or object is taken as it, as the tool loops do for array and
+    object parameters; any other text is left as it is (one name: each such parameter says so).
+    """
+    for name in kinds.keys() & params.keys():
+        value = params[name]
+        if type(value) is not str or value.lstrip()[:1] not in ("[", "{"):
+            continue
+        try:
+            parsed = json.loads(value)
+        except (ValueError, RecursionError):
+            continue  # not JSON: the text itself (the action's own checks apply)
+        if isinstance(parsed, list | dict):
+            params = {**params, name: parsed}
+    return params
 
 
 def as_text(value: bytes | str) -> str:

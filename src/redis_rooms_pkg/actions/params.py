@@ -17,8 +17,11 @@ from redis_rooms_pkg.actions.base import (
     ENCODING_HELP,
     INT64_MAX,
     INT64_MIN,
+    LIST_TEXT,
     NAME_HELP,
+    NAMES_TEXT,
     NO_BOOL,
+    OBJECT_TEXT,
     Encoding,
     Name,
 )
@@ -140,14 +143,22 @@ PushValues = Annotated[
     list[Any],
     BeforeValidator(_one_value_or_many),
     Field(min_length=1, max_length=MAX_PUSH),
-    about("Values to push, in order; non-strings are stored as JSON text"),
+    about(
+        "Values to push, in order; non-strings are stored as JSON text"
+        + LIST_TEXT
+        + " (to push one value that is such text, put it in a list)"
+    ),
 ]
 Messages = Annotated[
     list[dict[str, Any]],
     BeforeValidator(_one_message_or_many),
     Field(min_length=1, max_length=MAX_MESSAGES),
     AfterValidator(_roles),
-    about('Messages {"role": ..., "content": ..., ...} to add, oldest first'),
+    about(
+        'Messages {"role": ..., "content": ..., ...} to add, oldest first'
+        + LIST_TEXT
+        + " (one message object sent as text is read as that message)"
+    ),
 ]
 Section = Literal[
     "server",
@@ -207,7 +218,7 @@ Consumer = Annotated[
 ]
 Job = Annotated[
     dict[str, Any],
-    about("The job: a JSON object (stored as JSON text; at most max_value_bytes)"),
+    about("The job: a JSON object (stored as JSON text; at most max_value_bytes)" + OBJECT_TEXT),
 ]
 
 
@@ -228,14 +239,14 @@ StreamIds = Annotated[
     list[StreamId],
     BeforeValidator(_one_name_or_many),
     Field(min_length=1, max_length=MAX_IDS),
-    about("Job ids queue_take returned"),
+    about("Job ids queue_take returned" + LIST_TEXT),
 ]
 Member = Annotated[Name, about(f"A member ({NAME_HELP}; at most max_value_bytes)")]
 Members = Annotated[
     list[Member],
     BeforeValidator(_one_value_or_many),
     Field(min_length=1, max_length=MAX_MEMBERS),
-    about("Members (1 to 10000); numbers are stored as text"),
+    about("Members (1 to 10000); numbers are stored as text" + NAMES_TEXT),
 ]
 Score = Annotated[
     float,
@@ -247,7 +258,7 @@ Score = Annotated[
 Scores = Annotated[
     dict[Member, Score],
     Field(min_length=1, max_length=MAX_MEMBERS),
-    about("member -> score (finite numbers; 1 to 10000 members)"),
+    about("member -> score (finite numbers; 1 to 10000 members)" + OBJECT_TEXT),
 ]
 ScoreBound = Annotated[
     int | float | str,
