@@ -23,6 +23,7 @@ from redis_rooms_pkg.actions.base import (
     NAMES_TEXT,
     NO_BOOL,
     OBJECT_TEXT,
+    VALUE_SCHEMA,
     ActionContext,
     Count,
     Encoding,
@@ -103,11 +104,16 @@ def _entry(method: Callable[..., ActionResponse]) -> Callable[..., ActionRespons
 
     The signature stays what agents read (``inspect.signature`` follows ``__wrapped__``), but a
     call never raises into the engine: arguments the signature does not take answer 400 naming
-    them (with a "did you mean"); missing ones answer 400 from the action's input model.
+    them (with a "did you mean"); missing ones answer 400 from the action's input model. Null
+    for an optional parameter means its default, as a strict-mode tool call sends every
+    parameter and null for those it leaves (see ``redis_rooms_pkg.tool_schema``); null for a
+    required one is refused (400).
     """
     name = method.__name__
-    names = tuple(inspect.signature(method).parameters)[1:]  # without self
+    parameters = list(inspect.signature(method).parameters.values())[1:]  # without self
+    names = tuple(parameter.name for parameter in parameters)
     accepted = frozenset(names)
+    required = frozenset(p.name for p in parameters if p.default is inspect.Parameter.empty)
 
     @functools.wraps(method)
     def call(self: "RedisRoomsAddon", *args: Any, **kwargs: Any) -> ActionResponse:
@@ -118,6 +124,8 @@ def _entry(method: Callable[..., ActionResponse]) -> Callable[..., ActionRespons
             kwargs = {**named, **kwargs}
         if not accepted.issuperset(kwargs):
             return self._failed(name, kwargs, 400, _unknown_problem(name, names, kwargs))
+        if None in kwargs.values():  # null for an optional parameter: its default (strict tools)
+            kwargs = {k: v for k, v in kwargs.items() if v is not None or k in required}
         return self._dispatch(name, kwargs)
 
     return call
@@ -630,7 +638,9 @@ class RedisRoomsAddon:
             Name, about(f"Channel name ({NAME_HELP}); key_prefix is put before it, as for keys")
         ],
         message: Annotated[
-            Any, about("Message; objects, arrays and numbers are sent as JSON text")
+            Any,
+            Field(json_schema_extra=VALUE_SCHEMA),
+            about("Message; objects, arrays and numbers are sent as JSON text"),
         ],
     ) -> ActionResponse:
         """Publish a message on a channel; receivers counts the subscribers that got it.

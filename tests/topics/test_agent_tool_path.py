@@ -101,7 +101,18 @@ def test_the_json_text_parameters_are_every_list_and_object_parameter() -> None:
         schema = CATALOGUE[name].input.model_json_schema()["properties"]
         for parameter, prop in schema.items():
             types = {prop.get("type"), *(part.get("type") for part in prop.get("anyOf", []))}
-            assert bool(types & {"array", "object"}) == (parameter in CATALOGUE[name].json_text)
+            takes = bool(types & {"array", "object"}) and "string" not in types
+            assert takes == (parameter in CATALOGUE[name].json_text), f"{name}.{parameter}"
+
+
+def test_a_value_that_is_json_text_is_stored_as_that_text(
+    real_addon: RedisRoomsAddon, server: RedisServer
+) -> None:
+    """A value takes text as such: JSON text is never read as something else."""
+    assert "value" not in CATALOGUE["set_key"].json_text
+    response = registry(real_addon).call("set_key", {"key": "k", "value": '["a", 1]'})
+    assert response.code == 200
+    assert server.client().get("k") == '["a", 1]'
 
 
 @pytest.mark.parametrize("name", list(CATALOGUE))

@@ -455,12 +455,31 @@ LIST_TEXT = "; a JSON array sent as text is read as that array"
 NAMES_TEXT = LIST_TEXT + " (to give one name that is such text, put it in a list)"
 OBJECT_TEXT = "; a JSON object sent as text is read as that object"
 # A name the workflow gives (key, field, lock, channel, session id): numbers become text.
+# Characters in a name, at most, as tool schemas show it ("maxLength"): the default
+# max_name_bytes (configuration.addonconfig.DEFAULT_MAX_NAME_BYTES; a test keeps them equal),
+# since a character is at least one UTF-8 byte. Shown only: the limit checked is the addon's
+# max_name_bytes (Keyspace, 413), which a configuration may raise.
+NAME_MAX_CHARS = 1024
+# The same for a value: the default max_value_bytes (1 MiB).
+VALUE_MAX_CHARS = 1024 * 1024
 Name = Annotated[
     str,
     StringConstraints(min_length=1),
     BeforeValidator(_scalar_to_str),
     AfterValidator(_name_text),
+    Field(json_schema_extra={"maxLength": NAME_MAX_CHARS}),
 ]
+# A value's JSON schema (tool schemas): any JSON value; text at most VALUE_MAX_CHARS (shown only,
+# as for names: max_value_bytes is what is checked, 413).
+VALUE_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "maxLength": VALUE_MAX_CHARS},
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "object"},
+        {"type": "array"},
+    ]
+}
 Key = Annotated[Name, Field(description=f"Redis key ({NAME_HELP})")]
 # Bounds come before the boolean check in these aliases: that way they reach the JSON schema as
 # "minimum"/"maximum" (after a BeforeValidator pydantic would emit non-standard "gt"/"le" keys).
@@ -519,12 +538,14 @@ def parse_json(text: str) -> Any:
 
 def json_text_kinds(model: type[BaseModel]) -> dict[str, frozenset[str]]:
     """The parameters of an input model that take a list or an object, with which of the two
-    (JSON schema types "array", "object"): those that parse_json_text reads from JSON text."""
+    (JSON schema types "array", "object"): those that parse_json_text reads from JSON text.
+    A parameter that also takes text as such (a value: ``set_key.value``) is not one of them:
+    its text is never read as something else."""
     kinds: dict[str, frozenset[str]] = {}
     for name, schema in model.model_json_schema()["properties"].items():
         types = {schema.get("type"), *(part.get("type") for part in schema.get("anyOf", []))}
         found = frozenset(types & {"array", "object"})
-        if found:
+        if found and "string" not in types:
             kinds[name] = found
     return kinds
 

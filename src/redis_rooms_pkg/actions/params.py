@@ -8,6 +8,7 @@ derived from, and what docs/actions.md lists. The shared building blocks (``Key`
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
@@ -22,6 +23,7 @@ from redis_rooms_pkg.actions.base import (
     NAMES_TEXT,
     NO_BOOL,
     OBJECT_TEXT,
+    VALUE_SCHEMA,
     Encoding,
     Name,
 )
@@ -105,8 +107,12 @@ def _cursor_fits(text: str) -> str:
 Value = Annotated[
     Any,
     BeforeValidator(_not_null),
+    Field(json_schema_extra=VALUE_SCHEMA),
     about("Value to store; numbers, booleans, objects and arrays are stored as JSON text"),
 ]
+# The largest finite float: a float amount or score may be any finite number (the bounds say so
+# in the tool schema; NaN and infinity are refused by allow_inf_nan).
+MAX_FLOAT = sys.float_info.max
 EncodingOption = Annotated[Encoding, about(ENCODING_HELP)]
 Side = Literal["left", "right"]
 Token = Annotated[str, StringConstraints(min_length=1), about("The token acquire_lock returned")]
@@ -131,7 +137,7 @@ Cursor = Annotated[
 ]
 Amount = Annotated[
     Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
-    | Annotated[float, Field(allow_inf_nan=False)],
+    | Annotated[float, Field(ge=-MAX_FLOAT, le=MAX_FLOAT, allow_inf_nan=False)],
     NO_BOOL,
     BeforeValidator(_int64),
     about(
@@ -149,8 +155,21 @@ PushValues = Annotated[
         + " (to push one value that is such text, put it in a list)"
     ),
 ]
+# One chat message: its role and content are required (extra fields are kept as they are).
+Message = Annotated[
+    dict[str, Any],
+    Field(
+        json_schema_extra={
+            "properties": {
+                "role": {"type": "string", "description": "Who speaks: user, assistant, system..."},
+                "content": {"description": "What was said: text, or any JSON value"},
+            },
+            "required": ["role", "content"],
+        }
+    ),
+]
 Messages = Annotated[
-    list[dict[str, Any]],
+    list[Message],
     BeforeValidator(_one_message_or_many),
     Field(min_length=1, max_length=MAX_MESSAGES),
     AfterValidator(_roles),
@@ -250,7 +269,7 @@ Members = Annotated[
 ]
 Score = Annotated[
     float,
-    Field(allow_inf_nan=False),
+    Field(ge=-MAX_FLOAT, le=MAX_FLOAT, allow_inf_nan=False),
     NO_BOOL,
     BeforeValidator(_finite_score),
     about("A score: a finite number (not NaN or infinity)"),

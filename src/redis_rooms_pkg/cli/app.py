@@ -471,8 +471,22 @@ def actions(
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Print docs/actions.md (the generated reference).")
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Print each action as a function tool in OpenAI's strict mode (one JSON object "
+            "a line: name, description, parameters, strict).",
+        ),
+    ] = False,
 ) -> None:
     """List the actions: what each reads or writes, and its parameters."""
+    if strict:
+        from redis_rooms_pkg.tool_schema import tool_definitions
+
+        for tool in tool_definitions(strict=True):
+            typer.echo(json.dumps(tool, ensure_ascii=False))
+        return
     if markdown:
         from redis_rooms_pkg.cli.reference import actions_markdown
 
