@@ -36,11 +36,11 @@ from redis_rooms_pkg.actions.base import (
     wrong_type_message,
 )
 from redis_rooms_pkg.actions.params import (
+    DEFAULT_MAX_DELIVERIES,
     DELETE_DEFAULT_LIMIT,
     DELETE_MAX_LIMIT,
     LIST_DEFAULT_LIMIT,
     LIST_MAX_LIMIT,
-    MAX_DELIVERIES,
     MAX_FIELDS,
     MAX_POP,
     MAX_RECLAIM_S,
@@ -56,6 +56,7 @@ from redis_rooms_pkg.actions.params import (
     Group,
     Job,
     Limit,
+    MaxDeliveries,
     Member,
     Members,
     Messages,
@@ -767,6 +768,13 @@ class RedisRoomsAddon:
             NO_BOOL,
             about("Hand out again a job taken but not finished for this many seconds"),
         ] = 300,
+        max_deliveries: Annotated[
+            MaxDeliveries,
+            about(
+                "A job already handed out this many times and not finished goes to the "
+                "dead-letter queue instead of out again"
+            ),
+        ] = DEFAULT_MAX_DELIVERIES,
     ) -> ActionResponse:
         """Take up to count jobs: new ones, and jobs whose taker has not finished them in time.
 
@@ -774,8 +782,18 @@ class RedisRoomsAddon:
         `deliveries` (1 the first time it is handed out). A job stays pending until it is
         acknowledged: when the run that took it dies, another `queue_take` gets it once it has
         been pending `reclaim_after_s` seconds (with `deliveries` one higher), so no job is lost.
+        A job already handed out `max_deliveries` times (its consumers kept dying) is not handed
+        out again: the take that reclaims it moves it to the dead-letter queue `{<queue>}:dead`
+        instead, with the fields `queue_fail` writes (`job`, `id`, `deliveries`: the times it was
+        handed out, `reason`: "handed out max_deliveries times, never finished (moved by
+        queue_take)"), acknowledged and removed from the queue in the same atomic step, so it
+        lands there exactly once; `moved_to_dead` and `moved_to_dead_ids` say which. Such jobs
+        do not count towards `count`. Give `queue_take` and `queue_fail` the same
+        `max_deliveries` (both 5 by default): a job goes to the dead-letter queue as soon as
+        either limit is reached.
         One Lua script creates the consumer group on first use (it reads the queue from its
-        start), reclaims such jobs (`XAUTOCLAIM`) and reads new ones (`XREADGROUP`). With
+        start), reclaims such jobs (`XAUTOCLAIM`) and reads new ones (`XREADGROUP`); the ACL user
+        needs `XADD`, `XACK` and `XDEL` too (403 before anything is written). With
         `wait_s`, the step waits for a new job as `list_pop` does (blocking calls that each end
         before `socket_timeout`). The consumer name defaults to the addon's id.
         """
@@ -802,11 +820,9 @@ class RedisRoomsAddon:
         id: StreamId,
         group: Group = "workers",
         max_deliveries: Annotated[
-            int,
-            Field(ge=1, le=MAX_DELIVERIES),
-            NO_BOOL,
+            MaxDeliveries,
             about("After this many deliveries the job goes to the dead-letter queue"),
-        ] = 5,
+        ] = DEFAULT_MAX_DELIVERIES,
         reason: Annotated[
             str | None, about("Why it failed (kept with the job in the dead-letter queue)")
         ] = None,

@@ -48,7 +48,7 @@ def test_every_multi_command_action_has_its_script() -> None:
 # Commands whose key is not their first argument (it follows a subcommand or options), and the
 # scripts that declare a second key in the same hash slot (a queue and its dead-letter queue).
 KEY_LATER = ("XGROUP", "XREADGROUP")
-TWO_KEYS = ("queue_fail",)
+TWO_KEYS = ("queue_fail", "queue_take")
 
 
 @pytest.mark.parametrize("source", SCRIPTS)

@@ -15,8 +15,9 @@ from action_support import MakeAddon, ok
 from backends import addon_factory
 from conftest import PASSWORD
 from faultproxy import FaultProxy
+from redis_rooms_pkg.actions.queue_take import DEAD_REASON
 from redis_rooms_pkg.addon import RedisRoomsAddon
-from servers import RedisServer
+from servers import RedisServer, add_acl_user
 
 pytestmark = pytest.mark.integration
 
@@ -57,6 +58,101 @@ def test_a_job_taken_by_a_consumer_that_dies_goes_to_another(make: MakeAddon) ->
     assert ok(survivor.queue_ack("thumbs", [job_id])).acked == 1
     info = ok(survivor.queue_info("thumbs"))
     assert (info.length, info.pending, info.dead) == (0, 0, 0)
+
+
+@pytest.fixture(params=["embedded", "server", "cluster", "sentinel"])
+def anywhere(request: pytest.FixtureRequest, make_addon: MakeAddon) -> RedisRoomsAddon:
+    """One addon on each deployment, the embedded Redis (fakeredis) too."""
+    return addon_factory(request, make_addon, request.param)()
+
+
+def take_until_moved_to_dead(addon: RedisRoomsAddon, queue: str, **options: object) -> object:
+    """queue_take until one moves a job to the dead-letter queue (bounded: POLL_LIMIT takes);
+    that take's output. A take that hands out a job instead fails the test."""
+    for _ in range(POLL_LIMIT):
+        time.sleep(POLL)
+        taken = ok(addon.queue_take(queue, **options))
+        assert taken.jobs == [], f"handed out again: {taken.jobs}"
+        if taken.moved_to_dead:
+            return taken
+    raise AssertionError(f"no job was moved to the dead-letter queue after {POLL_LIMIT} takes")
+
+
+def test_a_job_whose_consumers_keep_dying_lands_in_the_dead_queue_once(
+    anywhere: RedisRoomsAddon,
+) -> None:
+    """Each consumer takes the job and dies without a word (no queue_ack, no queue_fail): it is
+    handed out max_deliveries times (5 by default), then moved to the dead-letter queue once."""
+    addon = anywhere
+    job_id = ok(addon.queue_add("mail", {"to": "ada@example.com"})).id
+    (first,) = ok(addon.queue_take("mail", consumer="crash-1")).jobs
+    deliveries = [first["deliveries"]]
+    for n in range(2, 6):
+        (job,) = take_when_reclaimable(addon, "mail", consumer=f"crash-{n}", reclaim_after_s=0.05)
+        assert job["id"] == job_id
+        deliveries.append(job["deliveries"])
+    assert deliveries == [1, 2, 3, 4, 5]
+    moved = take_until_moved_to_dead(addon, "mail", consumer="crash-6", reclaim_after_s=0.05)
+    assert (moved.moved_to_dead, moved.moved_to_dead_ids) == (1, [job_id])
+    assert (moved.found, moved.count) == (False, 0)
+    assert "dead-letter" in moved.message
+    # never handed out again, never moved twice
+    time.sleep(0.1)
+    again = ok(addon.queue_take("mail", consumer="crash-7", reclaim_after_s=0.05))
+    assert (again.jobs, again.moved_to_dead, again.moved_to_dead_ids) == ([], 0, [])
+    dead = addon.client().xrange("{mail}:dead")
+    assert len(dead) == 1
+    fields = dead[0][1]
+    assert json.loads(fields["job"]) == {"to": "ada@example.com"}
+    assert (fields["id"], fields["deliveries"]) == (job_id, "5")
+    assert fields["reason"] == DEAD_REASON
+    info = ok(addon.queue_info("mail"))
+    assert (info.length, info.pending, info.dead) == (0, 0, 1)
+
+
+def test_jobs_moved_to_the_dead_queue_do_not_use_up_count(anywhere: RedisRoomsAddon) -> None:
+    """Three jobs handed out once each (max_deliveries=1) by a consumer that died, then a new
+    one: one take with count=1 buries the three and still hands out the new job."""
+    addon = anywhere
+    buried = [ok(addon.queue_add("q", {"n": n})).id for n in range(3)]
+    assert len(ok(addon.queue_take("q", count=3, consumer="dies")).jobs) == 3
+    fresh = ok(addon.queue_add("q", {"n": 3})).id
+    time.sleep(0.1)  # the three have been pending longer than reclaim_after_s
+    taken = ok(addon.queue_take("q", reclaim_after_s=0.05, max_deliveries=1))
+    assert [(job["id"], job["deliveries"]) for job in taken.jobs] == [(fresh, 1)]
+    assert (taken.moved_to_dead, taken.moved_to_dead_ids) == (3, buried)
+    dead = addon.client().xrange("{q}:dead")
+    assert [(fields["id"], fields["deliveries"]) for _, fields in dead] == [
+        (job_id, "1") for job_id in buried
+    ]
+
+
+def test_a_job_under_max_deliveries_is_handed_out_again(anywhere: RedisRoomsAddon) -> None:
+    addon = anywhere
+    job_id = ok(addon.queue_add("q", {"n": 1})).id
+    ok(addon.queue_take("q", consumer="dies"))
+    (again,) = take_when_reclaimable(addon, "q", reclaim_after_s=0.05, max_deliveries=2)
+    assert (again["id"], again["deliveries"]) == (job_id, 2)
+    assert addon.client().xlen("{q}:dead") == 0
+
+
+def test_the_lower_max_deliveries_of_take_and_fail_wins(anywhere: RedisRoomsAddon) -> None:
+    """queue_fail allows 3 deliveries, queue_take 2: the take that would hand the job out a
+    third time moves it to the dead-letter queue, with take's reason."""
+    addon = anywhere
+    job_id = ok(addon.queue_add("q", {"n": 1})).id
+    for attempt in (1, 2):
+        (job,) = ok(addon.queue_take("q", max_deliveries=2)).jobs
+        assert (job["id"], job["deliveries"]) == (job_id, attempt)
+        failed = ok(addon.queue_fail("q", job_id, max_deliveries=3, reason="flaky"))
+        assert (failed.dead, failed.deliveries) == (False, attempt)
+    taken = ok(addon.queue_take("q", max_deliveries=2))  # given back: reclaimable at once
+    assert (taken.jobs, taken.moved_to_dead_ids) == ([], [job_id])
+    ((_, fields),) = addon.client().xrange("{q}:dead")
+    assert (fields["id"], fields["deliveries"]) == (job_id, "2")
+    assert fields["reason"] == (
+        "handed out max_deliveries times, never finished (moved by queue_take)"
+    )  # as documented
 
 
 def test_consumer_name_defaults_to_the_addon_id(make: MakeAddon) -> None:
@@ -242,6 +338,9 @@ def test_eight_consumers_finish_every_job_exactly_once(
         pytest.param(lambda a: a.queue_take("q", reclaim_after_s=0), id="take-reclaim-0"),
         pytest.param(lambda a: a.queue_take("q", reclaim_after_s=float("nan")), id="take-nan"),
         pytest.param(lambda a: a.queue_take("q", group=" "), id="take-blank-group"),
+        pytest.param(lambda a: a.queue_take("q", max_deliveries=0), id="take-max-deliveries-0"),
+        pytest.param(lambda a: a.queue_take("q", max_deliveries=1001), id="take-max-del-1001"),
+        pytest.param(lambda a: a.queue_take("q", max_deliveries=True), id="take-max-del-bool"),
         pytest.param(lambda a: a.queue_ack("q", []), id="ack-no-ids"),
         pytest.param(lambda a: a.queue_ack("q", ["not-an-id"]), id="ack-bad-id"),
         pytest.param(lambda a: a.queue_ack("q", ["99999999999999999999-0"]), id="ack-id-overflow"),
@@ -268,6 +367,30 @@ def test_read_only_refuses_the_writing_queue_actions(make: MakeAddon) -> None:
         "info": addon.queue_info("q").code,
     }
     assert answers == {"add": 403, "take": 403, "ack": 403, "fail": 403, "info": 200}
+
+
+@pytest.mark.parametrize("command", ["xadd", "xdel"])
+def test_a_take_that_may_not_bury_a_job_answers_403_and_claims_nothing(
+    server: RedisServer, make_addon: MakeAddon, command: str
+) -> None:
+    """The dead-letter move's commands are checked before the first claim: a user who may not
+    run them gets 403, and the stale job stays as it was (same owner, same delivery count)."""
+    owner = make_addon(password=PASSWORD, host="127.0.0.1", port=server.port)
+    ok(owner.queue_add("q", {"n": 1}))
+    ok(owner.queue_take("q", consumer="dies"))
+    add_acl_user(server, "worker", "worker-pw", "~*", "+@all", f"-{command}")
+    try:
+        worker = make_addon(
+            password="worker-pw", host="127.0.0.1", port=server.port, username="worker"
+        )
+        time.sleep(0.1)  # the job has been pending longer than reclaim_after_s
+        response = worker.queue_take("q", reclaim_after_s=0.05)
+    finally:
+        server.client().execute_command("ACL", "DELUSER", "worker")
+    assert response.code == 403, response.message
+    assert command.upper() in response.message.upper()
+    (pending,) = server.client().xpending_range("{q}", "workers", "-", "+", 10)
+    assert (pending["consumer"], pending["times_delivered"]) == ("dies", 1)
 
 
 def test_a_key_of_another_type_answers_409(addon: RedisRoomsAddon) -> None:

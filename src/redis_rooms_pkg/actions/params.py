@@ -230,6 +230,8 @@ StreamIds = Annotated[
     Field(min_length=1, max_length=MAX_IDS),
     about("Job ids queue_take returned"),
 ]
+DEFAULT_MAX_DELIVERIES = 5  # times a job is handed out before queue_fail / queue_take bury it
+MaxDeliveries = Annotated[int, Field(ge=1, le=MAX_DELIVERIES), NO_BOOL]
 Member = Annotated[Name, about(f"A member ({NAME_HELP}; at most max_value_bytes)")]
 Members = Annotated[
     list[Member],
