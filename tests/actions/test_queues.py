@@ -189,6 +189,24 @@ def test_failing_past_max_deliveries_lands_in_the_dead_queue_once(addon: RedisRo
     assert (info.length, info.pending, info.dead) == (0, 0, 1)
 
 
+def test_fail_with_an_id_without_its_sequence_acts_on_that_job_only(
+    anywhere: RedisRoomsAddon,
+) -> None:
+    """ "5" is the job 5-0 (as for XACK and XDEL), not every job added in millisecond 5: failing
+    it leaves the pending job 5-1 and the new job 5-0 as they were."""
+    raw = anywhere.client()
+    raw.xadd("{q}", {"job": json.dumps({"n": 0})}, id="5-0")
+    raw.xadd("{q}", {"job": json.dumps({"n": 1})}, id="5-1")
+    raw.xgroup_create("{q}", "workers", id="5-0")  # 5-0 is never handed out to this group
+    (job,) = ok(anywhere.queue_take("q")).jobs
+    assert job["id"] == "5-1"
+    failed = ok(anywhere.queue_fail("q", "5", max_deliveries=1))
+    assert (failed.pending, failed.dead) == (False, False)
+    assert [entry_id for entry_id, _ in raw.xrange("{q}")] == ["5-0", "5-1"]
+    assert raw.xlen("{q}:dead") == 0
+    assert raw.xpending("{q}", "workers")["pending"] == 1
+
+
 def test_ack_twice_finishes_once(addon: RedisRoomsAddon) -> None:
     ids = [ok(addon.queue_add("q", {"n": n})).id for n in range(3)]
     assert len(ok(addon.queue_take("q", count=3)).jobs) == 3

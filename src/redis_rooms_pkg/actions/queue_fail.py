@@ -13,11 +13,12 @@ from redis_rooms_pkg.actions.base import (
     output,
 )
 from redis_rooms_pkg.actions.params import MAX_DELIVERIES
-from redis_rooms_pkg.actions.queue_keys import JOB_FIELD, check_names, queue_keys
+from redis_rooms_pkg.actions.queue_keys import JOB_FIELD, check_names, full_id, queue_keys
 from redis_rooms_pkg.actions.scripts import CHECKS, run_script
 
 # KEYS[1] the queue's stream, KEYS[2] its dead-letter stream (same hash slot); ARGV[1] group,
-# ARGV[2] job id, ARGV[3] max deliveries, ARGV[4] reason. A job that is not pending is left
+# ARGV[2] job id (whole: "<ms>-<seq>", so that XPENDING and XRANGE read that one entry and not a
+# millisecond's), ARGV[3] max deliveries, ARGV[4] reason. A job that is not pending is left
 # alone: {0}. One delivered max_deliveries times or more is copied to KEYS[2] (job, id,
 # deliveries, reason), acknowledged and deleted: {1, deliveries, dead id}. Otherwise its last
 # delivery is dated back (XCLAIM IDLE, same owner, same count) so the next take reclaims it at
@@ -80,7 +81,7 @@ def queue_fail(ctx: ActionContext, params: Params) -> QueueFailOutput:
         SCRIPT,
         stream,
         params.group,
-        params.id,
+        full_id(params.id),
         params.max_deliveries,
         reason,
         also=(dead_key,),

@@ -46,6 +46,12 @@ def check_names(ctx: ActionContext, params: Any) -> None:
             ctx.keys.check_name(name, what)
 
 
+def full_id(job_id: str) -> str:
+    """A job id with its sequence number: "5" is the entry "5-0" (as XACK, XDEL and XCLAIM read
+    it), while XPENDING and XRANGE would read "5" as every entry of millisecond 5."""
+    return job_id if "-" in job_id else job_id + "-0"
+
+
 def job_of(fields: Any) -> dict[str, Any]:
     """A stream entry's job: the object in its "job" field, else its fields as an object (an
     entry another program added)."""
