@@ -11,24 +11,34 @@ from pydantic import Field
 from redis_rooms_pkg.actions.base import ActionContext, ActionOutput, Params, as_text, output
 from redis_rooms_pkg.actions.list_pop import MIN_BLOCK, block_slice
 from redis_rooms_pkg.actions.params import MAX_DELIVERIES, MAX_RECLAIM_S, MAX_TAKE
-from redis_rooms_pkg.actions.queue_keys import JOB_FIELD, check_names, job_of, queue_keys
-from redis_rooms_pkg.actions.scripts import CHECKS, run_script
+from redis_rooms_pkg.actions.queue_keys import (
+    FORGET,
+    FORGET_CHECK,
+    JOB_FIELD,
+    QueueKeys,
+    check_names,
+    job_of,
+    queue_keys,
+    run_queue_script,
+)
+from redis_rooms_pkg.actions.scripts import CHECKS
 
 RECLAIM_SCANS = 10  # XAUTOCLAIM calls one take makes at most (each looks at 10 x count entries)
 # The reason a job queue_take moves to the dead-letter queue is kept with, as queue_fail's is
 DEAD_REASON = "handed out max_deliveries times, never finished (moved by queue_take)"
 
-# KEYS[1] the queue's stream, KEYS[2] its dead-letter stream (same hash slot); ARGV[1] group,
+# The queue's keys (see queue_keys: stream, dead-letter stream, dedupe hash); ARGV[1] group,
 # ARGV[2] consumer, ARGV[3] count, ARGV[4] reclaim after (ms), ARGV[5] max deliveries, ARGV[6]
 # the dead-letter reason. Creates the group on first use (reading the stream from its start),
 # then reclaims jobs pending longer than ARGV[4] (XAUTOCLAIM: their delivery count goes up), then
 # reads new ones (XREADGROUP >). A reclaimed job whose count is now over ARGV[5] (it was handed
 # out ARGV[5] times and never finished) is not handed out: it is copied to KEYS[2] (job, id,
-# deliveries: the times it was handed out, reason), acknowledged and deleted, as queue_fail
-# does. Returns {{dead id, dead id, ...}, {id, fields, deliveries, id, fields, deliveries, ...}}
-# (the ids of the jobs moved, then the jobs taken).
+# deliveries: the times it was handed out, reason), acknowledged and deleted, its dedupe marker
+# forgotten, as queue_fail does. Returns {{dead id, ...}, {id, fields, deliveries, ...}}: the ids
+# of the jobs moved, then the jobs taken.
 SCRIPT = (
     CHECKS
+    + FORGET
     + f"""
 local group, consumer = ARGV[1], ARGV[2]
 local bad = whole(ARGV[3], '{MAX_TAKE}', 'count')
@@ -40,6 +50,7 @@ local bad = whole(ARGV[3], '{MAX_TAKE}', 'count')
   or denied('XADD', KEYS[2], '*', 'f', 'v')
   or denied('XACK', KEYS[1], group, '0-1')
   or denied('XDEL', KEYS[1], '0-1')
+  or {FORGET_CHECK}
 if bad then return bad end
 local made = redis.pcall('XGROUP', 'CREATE', KEYS[1], group, '0', 'MKSTREAM')
 if type(made) == 'table' and made.err and not string.find(tostring(made.err), 'BUSYGROUP') then
@@ -65,6 +76,7 @@ for _ = 1, {RECLAIM_SCANS} do
         redis.call('XADD', KEYS[2], '*', '{JOB_FIELD}', job, 'id', id,
           'deliveries', deliveries - 1, 'reason', ARGV[6])
         redis.call('XACK', KEYS[1], group, id)
+        forget(id, fields)
         redis.call('XDEL', KEYS[1], id)
         dead[#dead + 1] = id
       else
@@ -121,23 +133,21 @@ def _jobs(flat: list[Any]) -> list[dict[str, Any]]:
 
 
 def _take_now(
-    ctx: ActionContext, keys: tuple[str, str], params: Params, consumer: str
+    ctx: ActionContext, keys: QueueKeys, params: Params, consumer: str
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """The jobs one run of the script hands out, and the ids of those it moved to the dead-letter
     queue."""
     reclaim_ms = max(1, round(params.reclaim_after_s * 1000))
-    stream, dead_key = keys
-    dead, flat = run_script(
+    dead, flat = run_queue_script(
         ctx,
         SCRIPT,
-        stream,
+        keys,
         params.group,
         consumer,
         params.count,
         reclaim_ms,
         params.max_deliveries,
         DEAD_REASON,
-        also=(dead_key,),
     )
     return _jobs(flat), [as_text(i) for i in dead]
 
@@ -177,7 +187,7 @@ def queue_take(ctx: ActionContext, params: Params) -> QueueTakeOutput:
         remaining = deadline - time.monotonic()
         if remaining < MIN_BLOCK:
             break
-        jobs = _wait_new(ctx, keys[0], params, consumer, min(remaining, slice_s))
+        jobs = _wait_new(ctx, keys.stream, params, consumer, min(remaining, slice_s))
         if not jobs:  # a slice passed: jobs may have become reclaimable meanwhile
             jobs, more = _take_now(ctx, keys, params, consumer)
             dead += more
