@@ -40,11 +40,11 @@ from redis_rooms_pkg.actions.base import (
     wrong_type_message,
 )
 from redis_rooms_pkg.actions.params import (
+    DEFAULT_MAX_DELIVERIES,
     DELETE_DEFAULT_LIMIT,
     DELETE_MAX_LIMIT,
     LIST_DEFAULT_LIMIT,
     LIST_MAX_LIMIT,
-    MAX_DELIVERIES,
     MAX_FIELDS,
     MAX_POP,
     MAX_RECLAIM_S,
@@ -55,11 +55,13 @@ from redis_rooms_pkg.actions.params import (
     Amount,
     Consumer,
     Cursor,
+    DedupeId,
     EncodingOption,
     FieldNames,
     Group,
     Job,
     Limit,
+    MaxDeliveries,
     Member,
     Members,
     Messages,
@@ -758,14 +760,25 @@ class RedisRoomsAddon:
             Count | None,
             about("Keep at most this many jobs (the oldest are dropped, even unfinished ones)"),
         ] = None,
+        dedupe_id: DedupeId = None,
     ) -> ActionResponse:
-        """Add a job (a JSON object) to a queue; returns its id.
+        """Add a job (a JSON object) to a queue, unless one with its dedupe_id is queued; its id.
 
         Append a job to a queue that workers take with `queue_take` and finish with `queue_ack`
-        (at-least-once: a job taken by a run that dies is handed out again). One `XADD` on the
-        stream `{<queue>}` (under `key_prefix`; the braces keep the queue and its dead-letter
-        queue `{<queue>}:dead` in one hash slot on a Redis Cluster). With `max_length` the
-        oldest jobs beyond it are dropped, done or not.
+        (at-least-once: a job taken by a run that dies is handed out again). The queue is the
+        stream `{<queue>}` (under `key_prefix`; the braces keep the queue, its dead-letter
+        queue `{<queue>}:dead` and its dedupe markers `{<queue>}:dedupe` in one hash slot on a
+        Redis Cluster): the add is one `XADD`, or with `dedupe_id` or `max_length` one Lua
+        script. With `max_length` the oldest jobs beyond it are dropped, done or not.
+
+        With `dedupe_id` (e.g. an order number), a job added with the same id that is still in
+        the queue, new or taken and not yet finished, keeps it from being added again: the
+        answer is `added: false` with `duplicate_of` (and `id`) the job already there. Once that
+        job is acknowledged (`queue_ack`), moved to the dead-letter queue (`queue_fail`,
+        `queue_take`) or dropped by `max_length`, the id is free again: dedupe covers a job's
+        time in the queue, not forever. The marker (a field of the hash `{<queue>}:dedupe`)
+        goes in the same atomic step as its job, and one naming a job no longer in the queue
+        (deleted by another program) is not obeyed, so it never blocks an id.
         """
 
     @writes
@@ -786,6 +799,13 @@ class RedisRoomsAddon:
             NO_BOOL,
             about("Hand out again a job taken but not finished for this many seconds"),
         ] = 300,
+        max_deliveries: Annotated[
+            MaxDeliveries,
+            about(
+                "A job already handed out this many times and not finished goes to the "
+                "dead-letter queue instead of out again"
+            ),
+        ] = DEFAULT_MAX_DELIVERIES,
     ) -> ActionResponse:
         """Take up to count jobs: new ones, and jobs whose taker has not finished them in time.
 
@@ -793,10 +813,21 @@ class RedisRoomsAddon:
         `deliveries` (1 the first time it is handed out). A job stays pending until it is
         acknowledged: when the run that took it dies, another `queue_take` gets it once it has
         been pending `reclaim_after_s` seconds (with `deliveries` one higher), so no job is lost.
+        A job already handed out `max_deliveries` times (its consumers kept dying) is not handed
+        out again: the take that reclaims it moves it to the dead-letter queue `{<queue>}:dead`
+        instead, with the fields `queue_fail` writes (`job`, `id`, `deliveries`: the times it was
+        handed out, `reason`: "handed out max_deliveries times, never finished (moved by
+        queue_take)"), acknowledged and removed from the queue in the same atomic step, so it
+        lands there exactly once; `moved_to_dead` and `moved_to_dead_ids` say which. Such jobs
+        do not count towards `count`. Give `queue_take` and `queue_fail` the same
+        `max_deliveries` (both 5 by default): a job goes to the dead-letter queue as soon as
+        either limit is reached. A job moved there frees its `dedupe_id` (`queue_add`).
         One Lua script creates the consumer group on first use (it reads the queue from its
-        start), reclaims such jobs (`XAUTOCLAIM`) and reads new ones (`XREADGROUP`). With
-        `wait_s`, the step waits for a new job as `list_pop` does (blocking calls that each end
-        before `socket_timeout`). The consumer name defaults to the addon's id.
+        start), reclaims such jobs (`XAUTOCLAIM`) and reads new ones (`XREADGROUP`); the ACL user
+        needs `XADD`, `XACK`, `XDEL`, `HGET` and `HDEL` too (403 before anything is written; see
+        [limits.md](limits.md)). With `wait_s`, the step waits for a new job as `list_pop` does
+        (blocking calls that each end before `socket_timeout`). The consumer name defaults to
+        the addon's id.
         """
 
     @destroys
@@ -809,9 +840,10 @@ class RedisRoomsAddon:
         """Finish jobs: acknowledge them and remove them from the queue.
 
         One Lua script: `XACK` each id, then `XDEL` those that were pending (an id that is not
-        pending, already finished or never taken, is left alone and listed in `not_pending`).
-        Acknowledging twice changes nothing the second time, so running the step again after an
-        unknown outcome (504) is safe.
+        pending, already finished or never taken, is left alone and listed in `not_pending`),
+        freeing the `dedupe_id` each was added with (`queue_add`). Acknowledging twice changes
+        nothing the second time, so running the step again after an unknown outcome (504) is
+        safe.
         """
 
     @writes
@@ -821,11 +853,9 @@ class RedisRoomsAddon:
         id: StreamId,
         group: Group = "workers",
         max_deliveries: Annotated[
-            int,
-            Field(ge=1, le=MAX_DELIVERIES),
-            NO_BOOL,
+            MaxDeliveries,
             about("After this many deliveries the job goes to the dead-letter queue"),
-        ] = 5,
+        ] = DEFAULT_MAX_DELIVERIES,
         reason: Annotated[
             str | None, about("Why it failed (kept with the job in the dead-letter queue)")
         ] = None,
@@ -835,9 +865,9 @@ class RedisRoomsAddon:
         One Lua script. A job delivered fewer than `max_deliveries` times is made claimable at
         once (the next `queue_take` of any consumer gets it, `deliveries` one higher); otherwise
         it is added to the stream `{<queue>}:dead` (fields `job`, `id`, `deliveries`, `reason`)
-        and acknowledged and removed from the queue, all in one atomic step, so it lands there
-        exactly once. A job that is not pending (already finished or moved) is left alone
-        (`pending: false`).
+        and acknowledged and removed from the queue (its `dedupe_id` freed), all in one atomic
+        step, so it lands there exactly once. A job that is not pending (already finished or
+        moved) is left alone (`pending: false`).
         """
 
     @reads

@@ -9,15 +9,23 @@ import pytest
 def lua_scripts() -> list:
     """Every Lua script of the actions: the SCRIPT of an action module, and the shared ones."""
     import importlib
+    import inspect
     import pkgutil
+    import re
 
     import redis_rooms_pkg.actions as package
 
     found = []
     for module in pkgutil.iter_modules(package.__path__):
         loaded = importlib.import_module(f"{package.__name__}.{module.name}")
+        source = inspect.getsource(loaded)
         for name, value in vars(loaded).items():
-            if name.isupper() and isinstance(value, str) and "redis.call(" in value:
+            if (
+                name.isupper()
+                and isinstance(value, str)
+                and "redis.call(" in value
+                and re.search(rf"^{name} = ", source, re.M)  # defined here, not imported
+            ):
                 found.append(pytest.param(value, id=f"{module.name}.{name}"))
     return found
 
@@ -35,6 +43,8 @@ def test_every_multi_command_action_has_its_script() -> None:
         "release_lock",
         "extend_lock",
         "scripts",
+        "queue_add",
+        "queue_keys",
         "queue_take",
         "queue_ack",
         "queue_fail",
@@ -46,20 +56,23 @@ def test_every_multi_command_action_has_its_script() -> None:
 
 
 # Commands whose key is not their first argument (it follows a subcommand or options), and the
-# scripts that declare a second key in the same hash slot (a queue and its dead-letter queue).
+# modules whose scripts take a queue's three keys, all in its hash slot (queue_keys: the stream,
+# the dead-letter queue, the dedupe markers); every other script declares one key.
 KEY_LATER = ("XGROUP", "XREADGROUP")
-TWO_KEYS = ("queue_fail",)
+QUEUE_MODULES = ("queue_add", "queue_ack", "queue_fail", "queue_take", "queue_keys")
 
 
 @pytest.mark.parametrize("source", SCRIPTS)
-def test_scripts_touch_only_their_declared_key(source: str) -> None:
-    """Cluster-safe: every command names KEYS[1], so one call never spans hash slots."""
+def test_scripts_touch_only_their_declared_key(source: str, request: pytest.FixtureRequest) -> None:
+    """Cluster-safe: every command names a key the call declares (KEYS[1], or one of a queue's
+    three keys), so one call never spans hash slots."""
     import re
 
     calls = re.findall(r"redis\.p?call\(([^,)]+)(?:,\s*([^,)]+))?([^)]*)", source)
     assert calls
-    two_keys = any(source is vars(_module(name))["SCRIPT"] for name in TWO_KEYS)
-    keys = ("KEYS[1]", "KEYS[2]") if two_keys else ("KEYS[1]",)
+    module = request.node.callspec.id.split(".")[0]
+    declared = 3 if module in QUEUE_MODULES else 1
+    keys = tuple(f"KEYS[{n}]" for n in range(1, declared + 1))
     for command, first_argument, rest in calls:
         if command.strip("'") == "TIME":
             continue
@@ -67,11 +80,5 @@ def test_scripts_touch_only_their_declared_key(source: str) -> None:
             assert re.search(r"KEYS\[1\]", rest), (command, rest)
             continue
         assert first_argument in keys, (command, first_argument)
-    assert ("KEYS[2]" in source) == two_keys
-    assert "KEYS[3]" not in source
-
-
-def _module(name: str):
-    import importlib
-
-    return importlib.import_module(f"redis_rooms_pkg.actions.{name}")
+    named = set(re.findall(r"KEYS\[(\d+)\]", source))
+    assert named <= {str(n) for n in range(1, declared + 1)}, named

@@ -260,6 +260,15 @@ StreamIds = Annotated[
     Field(min_length=1, max_length=MAX_IDS),
     about("Job ids queue_take returned" + LIST_TEXT),
 ]
+DEFAULT_MAX_DELIVERIES = 5  # times a job is handed out before queue_fail / queue_take bury it
+MaxDeliveries = Annotated[int, Field(ge=1, le=MAX_DELIVERIES), NO_BOOL]
+DedupeId = Annotated[
+    Name | None,
+    about(
+        f"Add the job only if no job added with this id is in the queue (new or taken, not yet "
+        f"acknowledged or dead) ({NAME_HELP})"
+    ),
+]
 Member = Annotated[Name, about(f"A member ({NAME_HELP}; at most max_value_bytes)")]
 Members = Annotated[
     list[Member],

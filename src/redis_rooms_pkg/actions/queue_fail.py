@@ -13,17 +13,27 @@ from redis_rooms_pkg.actions.base import (
     output,
 )
 from redis_rooms_pkg.actions.params import MAX_DELIVERIES
-from redis_rooms_pkg.actions.queue_keys import JOB_FIELD, check_names, queue_keys
-from redis_rooms_pkg.actions.scripts import CHECKS, run_script
+from redis_rooms_pkg.actions.queue_keys import (
+    FORGET,
+    FORGET_CHECK,
+    JOB_FIELD,
+    check_names,
+    full_id,
+    queue_keys,
+    run_queue_script,
+)
+from redis_rooms_pkg.actions.scripts import CHECKS
 
-# KEYS[1] the queue's stream, KEYS[2] its dead-letter stream (same hash slot); ARGV[1] group,
-# ARGV[2] job id, ARGV[3] max deliveries, ARGV[4] reason. A job that is not pending is left
+# The queue's keys (see queue_keys: stream, dead-letter stream, dedupe hash); ARGV[1] group,
+# ARGV[2] job id (whole: "<ms>-<seq>", so that XPENDING and XRANGE read that one entry and not a
+# millisecond's), ARGV[3] max deliveries, ARGV[4] reason. A job that is not pending is left
 # alone: {0}. One delivered max_deliveries times or more is copied to KEYS[2] (job, id,
-# deliveries, reason), acknowledged and deleted: {1, deliveries, dead id}. Otherwise its last
-# delivery is dated back (XCLAIM IDLE, same owner, same count) so the next take reclaims it at
-# once: {1, deliveries, ""}.
+# deliveries, reason), acknowledged and deleted, its dedupe marker forgotten: {1, deliveries,
+# dead id}. Otherwise its last delivery is dated back (XCLAIM IDLE, same owner, same count) so the
+# next take reclaims it at once: {1, deliveries, ""}.
 SCRIPT = (
     CHECKS
+    + FORGET
     + f"""
 local group, id = ARGV[1], ARGV[2]
 local bad = whole(ARGV[3], '{MAX_DELIVERIES}', 'max_deliveries')
@@ -31,6 +41,7 @@ local bad = whole(ARGV[3], '{MAX_DELIVERIES}', 'max_deliveries')
   or denied('XACK', KEYS[1], group, id)
   or denied('XDEL', KEYS[1], id)
   or denied('XCLAIM', KEYS[1], group, 'c', '0', id)
+  or {FORGET_CHECK}
 if bad then return bad end
 local pending = redis.pcall('XPENDING', KEYS[1], group, id, id, 1)
 if type(pending) ~= 'table' or pending.err or not pending[1] then return {{0}} end
@@ -45,6 +56,7 @@ if deliveries >= tonumber(ARGV[3]) then
   local dead = redis.call('XADD', KEYS[2], '*', '{JOB_FIELD}', job, 'id', id,
     'deliveries', deliveries, 'reason', ARGV[4])
   redis.call('XACK', KEYS[1], group, id)
+  forget(id, fields)
   redis.call('XDEL', KEYS[1], id)
   return {{1, deliveries, dead}}
 end
@@ -72,18 +84,11 @@ class QueueFailOutput(ActionOutput):
 
 
 def queue_fail(ctx: ActionContext, params: Params) -> QueueFailOutput:
-    stream, dead_key = queue_keys(ctx, params.queue)
+    keys = queue_keys(ctx, params.queue)
     check_names(ctx, params)
     reason = encode_value(ctx, params.reason or "", "text", f"{params.queue} reason")
-    reply = run_script(
-        ctx,
-        SCRIPT,
-        stream,
-        params.group,
-        params.id,
-        params.max_deliveries,
-        reason,
-        also=(dead_key,),
+    reply = run_queue_script(
+        ctx, SCRIPT, keys, params.group, full_id(params.id), params.max_deliveries, reason
     )
     label = params.queue
     if not int(reply[0]):

@@ -44,7 +44,7 @@ def _group(groups: Any, name: str) -> dict[str, Any] | None:
 
 
 def queue_info(ctx: ActionContext, params: Params) -> QueueInfoOutput:
-    stream, dead_key = queue_keys(ctx, params.queue)
+    stream, dead_key, _ = queue_keys(ctx, params.queue)
     check_names(ctx, params)
     pipe = ctx.client.pipeline(transaction=False)
     pipe.xlen(stream)

@@ -91,10 +91,10 @@ def run_script(
     """Run ``source`` with the stored ``key`` as KEYS[1] (EVALSHA; the script is loaded if missing).
 
     Every script of the addon touches only the keys it declares: the one ``key``, or with
-    ``also`` keys that share its hash slot (a queue and its dead-letter queue: see
-    ``queue_keys``), so a call never spans hash slots in cluster mode. An EVALSHA answered
-    NOSCRIPT ran nothing: it is sent again once the script is loaded (as redis-py's ``Script``
-    does).
+    ``also`` keys that share its hash slot (a queue's stream, dead-letter queue and dedupe
+    markers: see ``queue_keys``), so a call never spans hash slots in cluster mode. An EVALSHA
+    answered NOSCRIPT ran nothing: it is sent again once the script is loaded (as redis-py's
+    ``Script`` does).
     """
     keys = (key, *also)
     sha = script_sha(source)
