@@ -203,14 +203,14 @@ WindowSeconds = Annotated[float, Field(gt=0, le=RATE_MAX_WINDOW, allow_inf_nan=F
 # --- queues (Redis Streams), sets and sorted sets ------------------------------------------------
 MAX_TAKE = 1000  # jobs one queue_take hands out
 MAX_IDS = 10_000  # job ids one queue_ack finishes
-MAX_DELIVERIES = 1000  # highest max_deliveries of queue_fail
+MAX_DELIVERIES = 1000  # highest max_deliveries of queue_fail and queue_take
 MAX_RECLAIM_S = 7 * 24 * 3600  # s, longest reclaim_after_s of queue_take (a week)
 MAX_MEMBERS = 10_000  # members one set or sorted-set call adds, checks or removes
 RANGE_DEFAULT_LIMIT = 1000  # members one zset_range or set_members call returns by default
 RANGE_MAX_LIMIT = 100_000
 QUEUE_HELP = (
     f'Queue name ({NAME_HELP}); the queue is the stream "{{<queue>}}" under key_prefix, its '
-    'dead-letter queue "{<queue>}:dead"'
+    'dead-letter queue "{<queue>}:dead", its dedupe ids the hash "{<queue>}:dedupe"'
 )
 STREAM_ID_PATTERN = r"^[0-9]{1,20}(-[0-9]{1,20})?$"
 
