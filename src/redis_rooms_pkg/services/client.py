@@ -396,13 +396,69 @@ class _Waiter:
         self.served = threading.Event()
 
 
-class AddonPool(LeanCheckout, BlockingConnectionPool):
-    """A bounded pool: callers wait for a free connection instead of opening more.
+class Renewable:
+    """For a BlockingConnectionPool: new options (credentials) and close() without a second pool.
 
-    One pool serves an addon for its whole life, across credential reloads and close(), so
-    the server never sees more than max_connections connections from it: :meth:`renew` and
-    :meth:`retire` close the idle connections at once and the busy ones when they come back,
-    instead of opening a second pool next to the first.
+    One pool serves an addon for its whole life, across credential reloads and close(), so a
+    server never sees more than max_connections connections from it: :meth:`renew` and
+    :meth:`retire` close the idle connections at once and the busy ones when they come back
+    (their place in the bound goes to a new connection), instead of opening a second pool next
+    to the first while the busy connections of the old one reconnect outside any bound.
+    """
+
+    generation = 0  # connections made before the last renew/retire are not reused
+
+    def make_connection(self) -> Any:
+        connection = super().make_connection()  # type: ignore[misc]
+        connection.pool_generation = self.generation
+        return connection
+
+    def keeps(self, connection: Any) -> bool:
+        return getattr(
+            connection, "pool_generation", self.generation
+        ) == self.generation and super().keeps(connection)  # type: ignore[misc]
+
+    def release(self, connection: Any) -> None:
+        pool: Any = self
+        if getattr(connection, "pool_generation", self.generation) == self.generation:
+            super().release(connection)  # type: ignore[misc]
+            return
+        connection.disconnect()  # made with options since replaced: never reused
+        with pool._lock:
+            if connection in pool._connections:
+                pool._connections.remove(connection)
+        pool.pool.put(None, block=False)  # its place in the bound: a new connection
+
+    def renew_options(self, options: dict[str, Any]) -> None:
+        """Connect with ``options`` from now on; the idle connections close now."""
+        pool: Any = self
+        with pool._lock:
+            pool.connection_class = options.pop("connection_class", pool.connection_class)
+            pool.connection_kwargs = options
+            self._drop_idle()
+
+    def retire(self) -> None:
+        """Close every idle connection now and every busy one when released (close())."""
+        pool: Any = self
+        with pool._lock:
+            self._drop_idle()
+
+    def _drop_idle(self) -> None:
+        """Close the idle connections and put placeholders in their place (holding _lock)."""
+        pool: Any = self
+        self.generation += 1
+        queue = pool.pool
+        with queue.mutex:
+            for index, connection in enumerate(queue.queue):
+                if connection is not None:
+                    connection.disconnect()
+                    pool._connections.remove(connection)
+                    queue.queue[index] = None
+
+
+class AddonPool(Renewable, LeanCheckout, BlockingConnectionPool):
+    """A bounded pool: callers wait for a free connection instead of opening more; renewed in
+    place on a credential reload (see Renewable).
 
     It owns the private files its connections read (a client key given as a secret): they are
     removed by :meth:`retire`, :meth:`renew` (the old ones), or when the pool is
@@ -411,57 +467,21 @@ class AddonPool(LeanCheckout, BlockingConnectionPool):
 
     def __init__(self, *, private_files: tuple[str, ...] = (), **kwargs: Any) -> None:
         super().__init__(queue_class=HandOffQueue, **kwargs)
-        self.generation = 0  # connections made before the last renew/retire are not reused
         self.private_files = private_files
         self._remove_files = weakref.finalize(self, _remove, private_files)
-
-    def make_connection(self) -> Any:
-        connection = super().make_connection()
-        connection.pool_generation = self.generation
-        return connection
-
-    def keeps(self, connection: Any) -> bool:
-        return getattr(
-            connection, "pool_generation", self.generation
-        ) == self.generation and super().keeps(connection)
-
-    def release(self, connection: Any) -> None:
-        if getattr(connection, "pool_generation", self.generation) == self.generation:
-            super().release(connection)
-            return
-        connection.disconnect()  # made with options since replaced: never reused
-        with self._lock:
-            if connection in self._connections:
-                self._connections.remove(connection)
-        self.pool.put(None, block=False)  # its place in the bound: a new connection
 
     def renew(self, *, private_files: tuple[str, ...] = (), **options: Any) -> None:
         """Connect with ``options`` from now on (new credentials); the bound stays."""
         with self._lock:
-            self.connection_class = options.pop("connection_class", self.connection_class)
-            self.connection_kwargs = options
             old, self.private_files = self.private_files, private_files
             self._remove_files.detach()
             self._remove_files = weakref.finalize(self, _remove, private_files)
-            self._drop_idle()
+            self.renew_options(options)
         _remove(old)
 
     def retire(self) -> None:
-        """Close every idle connection now and every busy one when released (close())."""
-        with self._lock:
-            self._drop_idle()
+        super().retire()
         self.remove_private_files()
-
-    def _drop_idle(self) -> None:
-        """Close the idle connections and put placeholders in their place (holding _lock)."""
-        self.generation += 1
-        queue = self.pool
-        with queue.mutex:
-            for index, connection in enumerate(queue.queue):
-                if connection is not None:
-                    connection.disconnect()
-                    self._connections.remove(connection)
-                    queue.queue[index] = None
 
     def remove_private_files(self) -> None:
         self._remove_files()
@@ -576,8 +596,9 @@ def _owns_files(client: Any, private: tuple[str, ...]) -> Any:
     return client
 
 
-class ClusterNodePool(DropsIdleSafely, BlockingConnectionPool):
-    """A cluster node's bounded pool, safe when a slot-map refresh drops its idle connections."""
+class ClusterNodePool(Renewable, DropsIdleSafely, BlockingConnectionPool):
+    """A cluster node's bounded pool, safe when a slot-map refresh drops its idle connections,
+    renewed in place on a credential reload (see Renewable)."""
 
 
 class AddonRedisCluster(RedisCluster):
@@ -592,6 +613,17 @@ class AddonRedisCluster(RedisCluster):
     ERRORS_ALLOW_RETRY = (redis.ConnectionError, ClusterDownError, SlotNotCoveredError)
 
 
+def _node_options(
+    config: CustomAddonConfig, credentials: Credentials
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """What every cluster node's connections take, and the private files they read."""
+    options = connection_options(config, credentials)
+    private = _with_tls(config, credentials, options)
+    for not_per_node in ("host", "port", "db", "retry", "health_check_interval"):
+        options.pop(not_per_node, None)
+    return options, private
+
+
 def _cluster(config: CustomAddonConfig, credentials: Credentials) -> RedisCluster:
     """A RedisCluster client: it asks the startup nodes for the slot map (so it connects now).
 
@@ -599,10 +631,7 @@ def _cluster(config: CustomAddonConfig, credentials: Credentials) -> RedisCluste
     blocking pool of at most max_connections. Retries happen at cluster level (redis-py gives
     node connections none).
     """
-    options = connection_options(config, credentials)
-    private = _with_tls(config, credentials, options)
-    for not_per_node in ("host", "port", "db", "retry", "health_check_interval"):
-        options.pop(not_per_node, None)
+    options, private = _node_options(config, credentials)
     (host, port), *others = config.cluster_nodes()
     try:
         client = AddonRedisCluster(
@@ -695,25 +724,33 @@ class AddonSentinelSSLConnection(_ClosesOnFailedRead, _AtMostOnce, SentinelManag
 
 
 class AddonSentinelPool(
-    FollowsFailovers, LeanCheckout, DropsIdleSafely, SentinelConnectionPool, BlockingConnectionPool
+    Renewable,
+    FollowsFailovers,
+    LeanCheckout,
+    DropsIdleSafely,
+    SentinelConnectionPool,
+    BlockingConnectionPool,
 ):
     """redis-py's sentinel pool made bounded like AddonPool: callers wait for a connection.
 
     The sentinel pool finds the primary's address; the blocking pool hands out at most
     max_connections connections, in arrival order, and drops those to a former primary on
-    release.
+    release; renewed in place on a credential reload (see Renewable).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, queue_class=HandOffQueue, **kwargs)
 
+    def renew_options(self, options: dict[str, Any]) -> None:
+        # the sentinel-managed connections find their pool (and through it the primary) here
+        proxy = self.connection_kwargs["connection_pool"]
+        super().renew_options({**options, "connection_pool": proxy})
 
-def _sentinel(config: CustomAddonConfig, credentials: Credentials) -> redis.Redis:
-    """A client of the primary the sentinels name; it asks them again after a failover.
 
-    The primary's connections take the shared options (auth, TLS, timeouts, client name, retry);
-    the sentinels take the same TLS and timeouts with their own username and password.
-    """
+def _sentinel_options(
+    config: CustomAddonConfig, credentials: Credentials
+) -> tuple[dict[str, Any], dict[str, Any], tuple[str, ...]]:
+    """The primary's connection options, the sentinels' and the private files they read."""
     options = connection_options(config, credentials)
     private = _with_tls(config, credentials, options)
     tls = options.pop("connection_class") is AddonSSLConnection
@@ -734,6 +771,17 @@ def _sentinel(config: CustomAddonConfig, credentials: Credentials) -> redis.Redi
         # primary's connections repeats the whole discovery
         "retry": Retry(NoBackoff(), retries=0),
     }
+    return options, sentinel_options, private
+
+
+def _sentinel(config: CustomAddonConfig, credentials: Credentials) -> redis.Redis:
+    """A client of the primary the sentinels name; it asks them again after a failover.
+
+    The primary's connections take the shared options (auth, TLS, timeouts, client name, retry);
+    the sentinels take the same TLS and timeouts with their own username and password.
+    """
+    options, sentinel_options, private = _sentinel_options(config, credentials)
+    tls = options["connection_class"] is AddonSentinelSSLConnection
     sentinel = AddonSentinel(config.sentinel_addresses(), sentinel_kwargs=sentinel_options)
     assert config.sentinel_master is not None  # checked when the config loads
     client = sentinel.master_for(
@@ -799,22 +847,76 @@ def build_client(config: CustomAddonConfig, credentials: Credentials) -> redis.R
     """A pooled client for the configured deployment; opens no socket until first used (except
     a cluster client, which reads the slot map from the startup nodes when built)."""
     config = effective_config(config, credentials)
-    return BUILDERS[config.mode](config, credentials)
+    client = BUILDERS[config.mode](config, credentials)
+    if config.mode in ("cluster", "sentinel"):
+        client.addon_servers = _servers(config)  # renewed in place only while they stay
+    return client
+
+
+def _servers(config: CustomAddonConfig) -> tuple[Any, ...]:
+    """The servers a cluster or sentinel client finds its nodes from."""
+    if config.mode == "cluster":
+        return ("cluster", tuple(config.cluster_nodes()))
+    return ("sentinel", tuple(config.sentinel_addresses()), config.sentinel_master, config.db)
 
 
 def renew_client(
     client: redis.Redis | RedisCluster, config: CustomAddonConfig, credentials: Credentials
 ) -> bool:
-    """Point ``client``'s pool at the current secrets, keeping the pool and its bound; False
-    when the client cannot be renewed in place (cluster, sentinel, embedded: build anew)."""
-    pool = getattr(client, "connection_pool", None)
+    """Point ``client``'s pools at the current secrets, keeping the pools and their bound (a
+    cluster's per node, a sentinel-found primary's, the sentinels' own connections too); False
+    when the client cannot be renewed in place (embedded; a redis_url secret that now names
+    other cluster nodes or sentinels: build anew)."""
     config = effective_config(config, credentials)
-    if config.mode != "standalone" or not isinstance(pool, AddonPool):
-        return False
-    options = connection_options(config, credentials)
-    private = _with_tls(config, credentials, options)
-    pool.renew(private_files=private, **options)
-    return True
+    pool = getattr(client, "connection_pool", None)
+    if config.mode == "standalone" and isinstance(pool, AddonPool):
+        options = connection_options(config, credentials)
+        private = _with_tls(config, credentials, options)
+        pool.renew(private_files=private, **options)
+        return True
+    if getattr(client, "addon_servers", None) != _servers(config):
+        return False  # a redis_url secret naming other servers: a new client finds them
+    if config.mode == "cluster" and isinstance(client, RedisCluster):
+        options, private = _node_options(config, credentials)
+        client.nodes_manager.connection_kwargs.update(options)  # nodes found from now on
+        for node_pool in _node_pools(client):
+            node_pool.renew_options({**node_pool.connection_kwargs, **options})
+        _replace_files(client, private)
+        return True
+    if config.mode == "sentinel" and isinstance(pool, AddonSentinelPool):
+        options, sentinel_options, private = _sentinel_options(config, credentials)
+        pool.renew_options(options)
+        for sentinel in pool.sentinel_manager.sentinels:
+            sentinel_pool = sentinel.connection_pool
+            with sentinel_pool._lock:
+                sentinel_pool.connection_kwargs.update(
+                    username=sentinel_options["username"], password=sentinel_options["password"]
+                )
+            sentinel_pool.disconnect(inuse_connections=False)  # the idle ones reconnect anew
+        _replace_files(client, private)
+        return True
+    return False
+
+
+def _node_pools(client: RedisCluster) -> list[Renewable]:
+    """The pools of the cluster nodes ``client`` knows (each bounded by max_connections)."""
+    nodes = client.nodes_manager
+    known = [*nodes.nodes_cache.values(), *nodes.startup_nodes.values()]
+    pools = {
+        id(pool): pool
+        for node in known
+        if node.redis_connection is not None
+        and isinstance(pool := node.redis_connection.connection_pool, Renewable)
+    }
+    return list(pools.values())
+
+
+def _replace_files(client: Any, private: tuple[str, ...]) -> None:
+    """``client`` owns ``private`` from now on; the files it owned before are removed."""
+    old = getattr(client, "remove_private_files", None)
+    _owns_files(client, private)
+    if old is not None:
+        old()
 
 
 def retire_client(client: redis.Redis | RedisCluster) -> bool:
@@ -823,6 +925,22 @@ def retire_client(client: redis.Redis | RedisCluster) -> bool:
     pool = getattr(client, "connection_pool", None)
     if isinstance(pool, AddonPool):
         pool.retire()
+        return True
+    if isinstance(client, RedisCluster):
+        for node_pool in _node_pools(client):
+            node_pool.retire()
+        return True
+    if isinstance(pool, AddonSentinelPool):
+        pool.retire()
+        watch = getattr(pool, "failover_watch", None)
+        if watch is not None:  # its subscriptions end; a new one follows from the next command
+            watch.stop()
+            sentinel = pool.sentinel_manager
+            pool.failover_watch = sentinel.watch = FailoverWatch(
+                sentinel.sentinels, watch.service, pool, watch.wait
+            )
+        for sentinel_client in pool.sentinel_manager.sentinels:
+            sentinel_client.connection_pool.disconnect(inuse_connections=False)
         return True
     close_client(client)
     return False

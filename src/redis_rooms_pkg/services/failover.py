@@ -142,15 +142,17 @@ class FailoverWatch:
         if self._thread is not None or self._stopped.is_set():
             return
         with self._changed:
-            if self._thread is None:
-                self._thread = threading.Thread(
+            if self._thread is None and not self._stopped.is_set():
+                thread = threading.Thread(
                     target=self._listen, name=f"failover-watch-{self.service}", daemon=True
                 )
-                self._thread.start()
+                thread.start()
+                self._thread = thread  # published only once started: stop() may join it
 
     def stop(self) -> None:
         self._stopped.set()
-        thread = self._thread
+        with self._changed:  # a start() under way has published its thread by now
+            thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(RESUBSCRIBE + POLL * len(self.sentinels) + 1)
 
